@@ -115,7 +115,6 @@ class Taxonomy:
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = {}
         for name in VOCABULARIES:
-            rows = []
             for t in self.vocab(name):
                 row: dict[str, Any] = {"slug": t.slug, "label": t.label}
                 if t.description:
