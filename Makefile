@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup setup-test lint format bench clean
+ASSETS := web/static/govuk/app.css
+
+.PHONY: run test setup assets browser lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +16,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet "torch==2.13.0" -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# GOV.UK Frontend 6.3.0 (matching govuk-frontend-jinja 4.1.0) from the npm registry, compiled
+# with Arial instead of the GDS Transport font; nothing compiled is committed.
+$(ASSETS): package.json package-lock.json web/assets/app.scss
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/static/govuk
+	node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps \
+		web/assets/app.scss $(ASSETS)
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js web/static/govuk/
+	rm -rf web/static/govuk/images && cp -r node_modules/govuk-frontend/dist/govuk/assets/images web/static/govuk/images
+
+assets: $(ASSETS)
+
+setup: $(STAMP) $(ASSETS)
+
+# Debian's Chromium for the real-browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 run: setup
-	$(BIN)/kb validate
-	$(BIN)/kb load
+	$(BIN)/kb serve
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

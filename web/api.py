@@ -1,0 +1,217 @@
+"""The JSON API at /api/v1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import ValidationError
+
+from kb.recommend import ProcurementRequest, recommend
+from kb.render import render_markdown
+from web import schemas
+from web.deps import SnapshotDep, require_catalogue, require_engine
+from web.ocds import OCDSError, from_ocds
+from web.params import MAX_PER_PAGE, BadParams, parse_search_params
+from web.presenters import case_study_json, hit_json, recommendations_json
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorResponse, "description": "Bad parameters"},
+    404: {"model": schemas.ErrorResponse, "description": "Not found"},
+    413: {"model": schemas.ErrorResponse, "description": "Request body too large"},
+    422: {"model": schemas.ErrorResponse, "description": "Invalid request body"},
+    503: {"model": schemas.ErrorResponse, "description": "Index or database unavailable"},
+}
+
+
+class NotFound(LookupError):
+    pass
+
+
+def search_response(snap: SnapshotDep, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    catalogue = require_catalogue(snap)
+    engine = require_engine(snap)
+    params = parse_search_params(pairs, catalogue.taxonomy)
+    results = engine.search(params.to_query())
+    data = results.to_json()
+    return {
+        "query": data["query"],
+        "total": results.total,
+        "page": results.page,
+        "per_page": results.per_page,
+        "took_ms": data["took_ms"],
+        "facets": results.facets,
+        "results": [hit_json(engine, h) for h in results.hits],
+    }
+
+
+@router.get("/search", response_model=schemas.SearchResponse, responses=ERRORS)
+def search(
+    request: Request,
+    snap: SnapshotDep,
+    q: Annotated[
+        str, Query(max_length=500, description="Search text; empty lists everything.")
+    ] = "",
+    mode: Annotated[str, Query(pattern="^(hybrid|keyword|semantic)$")] = "hybrid",
+    sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
+    page: Annotated[int, Query(ge=1, le=200)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 10,
+    theme: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI query lists
+    outcome: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    region: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    organisation_type: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    cpv: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    stage: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    evidence: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    year_from: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+) -> dict[str, Any]:
+    """Hybrid search with filters (OR within a filter, AND across filters) and facet counts."""
+    return search_response(snap, list(request.query_params.multi_items()))
+
+
+@router.get("/case-studies", response_model=schemas.CaseStudyList, responses=ERRORS)
+def list_case_studies(
+    snap: SnapshotDep,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """All case studies, by title."""
+    catalogue = require_catalogue(snap)
+    items = sorted(catalogue.case_studies.values(), key=lambda c: c.title.lower())
+    start = (page - 1) * per_page
+    return {
+        "total": len(items),
+        "page": page,
+        "per_page": per_page,
+        "results": [case_study_json(c) for c in items[start : start + per_page]],
+    }
+
+
+@router.get("/case-studies/{slug}", response_model=schemas.CaseStudyDetail, responses=ERRORS)
+def get_case_study(slug: str, snap: SnapshotDep) -> dict[str, Any]:
+    """One case study: metadata, its Markdown and the rendered (sanitised) HTML."""
+    cs = require_catalogue(snap).get(slug)
+    if cs is None:
+        raise NotFound(f"no case study '{slug[:80]}'")
+    return {**case_study_json(cs), "markdown": cs.body, "html": render_markdown(cs.body)}
+
+
+@router.get(
+    "/case-studies/{slug}/similar", response_model=schemas.SimilarResponse, responses=ERRORS
+)
+def similar(
+    slug: str, snap: SnapshotDep, limit: Annotated[int, Query(ge=1, le=20)] = 5
+) -> dict[str, Any]:
+    """The case studies most like this one ("more like this")."""
+    from search.errors import DocumentNotFound
+
+    engine = require_engine(snap)
+    try:
+        hits = engine.similar(slug, k=limit)
+    except DocumentNotFound as exc:
+        raise NotFound(f"no case study '{slug[:80]}'") from exc
+    return {"slug": slug, "results": [hit_json(engine, h) for h in hits]}
+
+
+@router.get("/taxonomy", responses=ERRORS)
+def taxonomy(snap: SnapshotDep) -> dict[str, Any]:
+    """The controlled vocabulary: themes (with framework mappings), outcomes and other terms."""
+    return require_catalogue(snap).taxonomy.to_dict()
+
+
+OCDS_KEYS = {"tender", "releases", "records", "compiledRelease", "ocid"}
+
+
+def procurement_from_body(body: dict[str, Any], taxonomy) -> tuple[ProcurementRequest, int, str]:
+    """Simple fields or an OCDS object -> (request, limit, mode)."""
+    if OCDS_KEYS & set(body):
+        limit = body.get("limit", 5)
+        if not isinstance(limit, int) or not 1 <= limit <= 20:
+            raise BadParams("'limit' must be a whole number from 1 to 20")
+        try:
+            return from_ocds(body, taxonomy), limit, "hybrid"
+        except OCDSError as exc:
+            raise BadParams(str(exc)) from exc
+    fields = schemas.RecommendRequest.model_validate(body)
+    if fields.region and fields.region not in taxonomy.regions:
+        raise BadParams(f"unknown region '{fields.region}'")
+    unknown = [t for t in fields.themes if t not in taxonomy.themes]
+    if unknown:
+        raise BadParams(f"unknown theme '{unknown[0]}'")
+    req = ProcurementRequest(
+        fields.title, fields.description, fields.cpv, fields.value, fields.region, fields.themes
+    )
+    if not (req.text or req.divisions or req.themes):
+        raise BadParams("describe the procurement: give a title, description, CPV code or themes")
+    return req, fields.limit, fields.mode
+
+
+@router.post("/recommend", response_model=schemas.RecommendResponse, responses=ERRORS)
+def recommend_endpoint(
+    snap: SnapshotDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Either the simple fields of RecommendRequest, or an OCDS release, "
+            "record, release package or tender object (Find a Tender, Contracts Finder).",
+            openapi_examples={
+                "fields": {
+                    "value": {
+                        "title": "Housing repairs and maintenance",
+                        "cpv": ["50700000"],
+                        "region": "north-east",
+                        "themes": ["employment"],
+                    }
+                },
+                "ocds": {
+                    "value": {
+                        "tender": {
+                            "title": "Waste collection",
+                            "items": [{"classification": {"scheme": "CPV", "id": "90511000"}}],
+                        }
+                    }
+                },
+            },
+        ),
+    ],
+) -> dict[str, Any]:
+    """Recommend case studies for a procurement, with why, and outcomes to ask for."""
+    catalogue = require_catalogue(snap)
+    try:
+        req, limit, mode = procurement_from_body(body, catalogue.taxonomy)
+    except ValidationError as exc:
+        raise RequestInvalid(exc) from exc
+    result = recommend(snap.engine, catalogue, req, limit=limit, mode=mode)
+    return recommendations_json(result)
+
+
+class RequestInvalid(ValueError):
+    def __init__(self, exc: ValidationError):
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        super().__init__(f"'{loc}': {first['msg']}" if loc else first["msg"])
+
+
+def health_json(snap) -> dict[str, Any]:
+    m = snap.engine.manifest if snap.engine is not None else None
+    return {
+        "status": "degraded" if snap.problems else "ok",
+        "problems": snap.problems,
+        "index_loaded": snap.engine is not None,
+        "database_loaded": snap.catalogue is not None,
+        "case_studies": len(snap.catalogue.case_studies) if snap.catalogue else 0,
+        "indexed_documents": len(snap.engine) if snap.engine is not None else 0,
+        "model": m.model if m else None,
+        "build_id": m.build_id if m else None,
+        "built_at": m.created_at if m else None,
+        "content_hash": m.content_hash if m else None,
+    }
+
+
+@router.get("/healthz", response_model=schemas.Health)
+def healthz(snap: SnapshotDep) -> dict[str, Any]:
+    """Whether the index and database are loaded and in step, with counts and build details."""
+    return health_json(snap)

@@ -1,0 +1,128 @@
+"""The application factory: one app per Settings, no import-time globals."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kb import __version__
+from kb.settings import Settings
+from web.api import NotFound, RequestInvalid
+from web.deps import ServiceUnavailable
+from web.params import BadParams
+from web.security import BodySizeLimit, SecurityHeaders
+from web.state import KnowledgeBase
+from web.templating import make_templates
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("web")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.endswith((".json", ".csv"))
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+    templates = request.app.state.templates
+    titles = {
+        400: "There is a problem with your search",
+        404: "Page not found",
+        413: "Request too large",
+        422: "There is a problem with your request",
+        503: "Sorry, the service is unavailable",
+        500: "Sorry, there is a problem with the service",
+    }
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": titles.get(status, "Sorry, there is a problem"),
+            "message": message,
+            "settings": request.app.state.kb.settings,
+            "path": request.url.path,
+            "problems": [],
+            "taxonomy": None,
+        },
+        status_code=status,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Social Value Knowledge Base",
+        version=__version__,
+        description="Case studies of social value in UK public procurement: search, case studies, "
+        "taxonomy and recommendations for a procurement.",
+        docs_url=None,  # /docs is a server-rendered page: Swagger UI needs inline script and a CDN
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.kb = KnowledgeBase(settings)
+    app.state.templates = make_templates()
+
+    @app.exception_handler(BadParams)
+    async def bad_params(request: Request, exc: BadParams) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(RequestInvalid)
+    async def invalid_body(request: Request, exc: RequestInvalid) -> Response:
+        return _error(request, 422, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(ServiceUnavailable)
+    async def unavailable(request: Request, exc: ServiceUnavailable) -> Response:
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        loc = ".".join(str(p) for p in first["loc"] if p not in ("query", "body", "path"))
+        status = 422 if any(p == "body" for p in first["loc"]) else 400
+        return _error(request, status, f"'{loc}': {first['msg']}" if loc else str(first["msg"]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "the page you asked for does not exist"
+        return _error(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(request, 500, "an unexpected error occurred; it has been logged")
+
+    from web.api import router as api_router
+    from web.pages import router as pages_router
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    STATIC.mkdir(exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # Outermost first: size limit, then CORS for the read-only API, then security headers.
+    app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type"],
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -1,0 +1,173 @@
+"""Request and response models of the JSON API: the contract shown in /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Years(BaseModel):
+    start: int | None = None
+    end: int | None = None
+
+
+class SearchResult(BaseModel):
+    slug: str
+    url: str
+    title: str
+    organisation: str = ""
+    summary: str = ""
+    region: list[str] = []
+    years: Years
+    themes: list[str] = []
+    outcomes: list[str] = []
+    evidence: list[str] = []
+    score: float
+    snippet_html: str = Field(
+        description="Escaped text of the best passage; query terms in <mark>."
+    )
+    snippet_heading: str = ""
+    matched: dict[str, list[str]] = {}
+    why: dict[str, Any] = {}
+
+
+class SearchResponse(BaseModel):
+    query: dict[str, Any]
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    facets: dict[str, dict[str, int]]
+    results: list[SearchResult]
+
+
+class Source(BaseModel):
+    title: str
+    url: str
+    type: str
+
+
+class Procurement(BaseModel):
+    scope: str
+    cpv: list[str]
+    value_gbp: int | None = None
+    stages: list[str]
+
+
+class CaseStudySummary(BaseModel):
+    slug: str
+    url: str
+    title: str
+    organisation: str
+    organisation_type: str
+    region: list[str]
+    years: Years
+    summary: str
+    themes: list[str]
+    outcomes: list[str]
+    procurement: Procurement
+    evidence: str
+    sources: list[Source]
+    last_reviewed: str
+
+
+class CaseStudyDetail(CaseStudySummary):
+    markdown: str
+    html: str
+
+
+class CaseStudyList(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    results: list[CaseStudySummary]
+
+
+class SimilarResponse(BaseModel):
+    slug: str
+    results: list[SearchResult]
+
+
+class RecommendRequest(BaseModel):
+    """Simple fields; alternatively send an OCDS release, record, package or tender object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field("", max_length=300)
+    description: str = Field("", max_length=5000)
+    cpv: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="CPV codes (e.g. 90511000-2) or two-digit divisions (e.g. 90).",
+    )
+    value: int | None = Field(None, ge=0, le=10**12, description="Estimated value in pounds.")
+    region: str | None = Field(None, max_length=80, description="A region slug, e.g. north-east.")
+    themes: list[str] = Field(default_factory=list, max_length=8)
+    limit: int = Field(5, ge=1, le=20)
+    mode: str = Field("hybrid", pattern="^(hybrid|keyword|semantic)$")
+
+
+class Reason(BaseModel):
+    kind: str
+    text: str
+    values: list[str] = []
+
+
+class RecommendedCaseStudy(BaseModel):
+    slug: str
+    url: str
+    title: str
+    organisation: str
+    summary: str
+    region: list[str]
+    years: Years
+    evidence: str
+    themes: list[str]
+    outcomes: list[str]
+    score: float
+    snippet_html: str
+    reasons: list[Reason]
+
+
+class SuggestedOutcome(BaseModel):
+    slug: str
+    label: str
+    description: str
+    case_studies: list[str]
+
+
+class Approach(BaseModel):
+    slug: str
+    title: str
+    text: str
+
+
+class RecommendResponse(BaseModel):
+    mode: str
+    request: dict[str, Any]
+    recommendations: list[RecommendedCaseStudy]
+    suggested_outcomes: list[SuggestedOutcome]
+    approaches: list[Approach]
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok or degraded")
+    problems: list[str]
+    index_loaded: bool
+    database_loaded: bool
+    case_studies: int
+    indexed_documents: int
+    model: str | None
+    build_id: str | None
+    built_at: str | None
+    content_hash: str | None

@@ -1,0 +1,88 @@
+"""The services behind every request: the search index and the database catalogue, kept in step.
+
+A request takes one `Snapshot`, so everything it shows comes from the same published build.
+Problems (no index, no database, a mismatch between them) are reported honestly in `status`
+rather than hidden: pages show a banner and /healthz says why.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
+from kb.db import load_info, make_engine
+from kb.settings import Settings
+
+
+@dataclass
+class Snapshot:
+    engine: Any | None  # search.engine.SearchEngine
+    catalogue: Catalogue | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.problems)
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings):
+        from search.engine import IndexHolder
+
+        self.settings = settings
+        self.db = make_engine(settings.resolved_database_url)
+        self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
+        self._catalogue: Catalogue | None = None
+        self._catalogue_error: str | None = None
+        self._lock = threading.Lock()
+
+    def _refresh_catalogue(self, want_hash: str | None) -> None:
+        """Reload from the database when a new build was published (or nothing is loaded yet)."""
+        current = self._catalogue
+        if current is not None and (want_hash is None or current.content_hash == want_hash):
+            return
+        with self._lock:
+            current = self._catalogue
+            if current is not None and (want_hash is None or current.content_hash == want_hash):
+                return
+            try:
+                info = load_info(self.db)
+                if (
+                    current is not None
+                    and info is not None
+                    and info.content_hash == current.content_hash
+                ):
+                    return  # database not (yet) updated: keep what we have, report mismatch
+                self._catalogue = load_catalogue(self.db)
+                self._catalogue_error = None
+            except CatalogueUnavailable as exc:
+                self._catalogue_error = str(exc)
+            except Exception as exc:  # a locked or vanished database must not take the site down
+                self._catalogue_error = f"the database cannot be read ({exc.__class__.__name__})"
+
+    def snapshot(self) -> Snapshot:
+        from search.errors import SearchError
+
+        problems: list[str] = []
+        engine = None
+        try:
+            engine = self.holder.get()
+        except SearchError as exc:
+            problems.append(str(exc))
+        if self.holder.last_error is not None and engine is not None:
+            problems.append(f"a newer search index could not be opened: {self.holder.last_error}")
+        self._refresh_catalogue(engine.manifest.content_hash if engine is not None else None)
+        catalogue = self._catalogue
+        if self._catalogue_error:
+            problems.append(self._catalogue_error)
+        if (
+            engine is not None
+            and catalogue is not None
+            and engine.manifest.content_hash != catalogue.content_hash
+        ):
+            problems.append(
+                "the search index and the database come from different builds: run `kb build`"
+            )
+        return Snapshot(engine, catalogue, problems)

@@ -1,0 +1,57 @@
+"""The Jinja environment: our templates first, then the GOV.UK Frontend macros; autoescaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def gbp(value: int | None) -> str:
+    if value is None:
+        return ""
+    if value >= 1_000_000_000:
+        return f"£{value / 1e9:.1f}bn".replace(".0bn", "bn")
+    if value >= 1_000_000:
+        return f"£{value / 1e6:.1f}m".replace(".0m", "m")
+    return f"£{value:,}"
+
+
+def uk_date(value: dt.date | dt.datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.day} {value:%B %Y}"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["gbp"] = gbp
+    env.filters["uk_date"] = uk_date
+    return env
+
+
+def make_templates() -> Jinja2Templates:
+    return Jinja2Templates(env=make_environment())
