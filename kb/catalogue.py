@@ -165,7 +165,13 @@ def _taxonomy_from_db(session: Session) -> Taxonomy:
     for term in session.exec(select(Term).order_by(Term.vocabulary, Term.position)).all():
         key = "code" if term.vocabulary == "cpv_divisions" else "slug"
         data.setdefault(term.vocabulary, []).append(
-            {key: term.slug, "label": term.label, "description": term.description}
+            {
+                key: term.slug,
+                "label": term.label,
+                "description": term.description,
+                "synonyms": term.synonyms,
+                "itl1": term.itl1,
+            }
         )
     return parse_taxonomy(data)
 

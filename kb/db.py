@@ -60,6 +60,8 @@ class Term(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=80)
     label: str
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    synonyms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    itl1: str | None = Field(default=None, max_length=8)  # regions: the ITL1 code
     position: int = 0
 
 
@@ -186,6 +188,8 @@ def _rows(library: Library) -> list[SQLModel]:
                     slug=t.slug,
                     label=t.label,
                     description=t.description,
+                    synonyms=list(t.synonyms),
+                    itl1=t.itl1,
                     position=i,
                 )
             )

@@ -44,17 +44,16 @@ def _make_renderer() -> MarkdownIt:
         return self.renderToken(tokens, idx, options, env)
 
     def heading_open(self, tokens, idx, options, env):
-        # Case-study sections are h2 on the page; demote any deeper heading levels by one.
+        # The page title is the only h1: a stray "#" in a body becomes h2.
         token = tokens[idx]
-        level = min(int(token.tag[1]) + 1, 6)
+        level = max(int(token.tag[1]), 2)
         token.tag = f"h{level}"
-        size = {3: "m", 4: "s"}.get(level, "s")
-        token.attrJoin("class", f"govuk-heading-{size}")
+        token.attrJoin("class", "govuk-heading-m" if level == 2 else "govuk-heading-s")
         return self.renderToken(tokens, idx, options, env)
 
     def heading_close(self, tokens, idx, options, env):
         token = tokens[idx]
-        token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        token.tag = f"h{max(int(token.tag[1]), 2)}"
         return self.renderToken(tokens, idx, options, env)
 
     def add_class(cls: str):

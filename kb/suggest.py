@@ -1,0 +1,689 @@
+"""Suggest themes, outcomes and CPV divisions for a draft case study, and say why.
+
+Each theme and outcome gets five pieces of evidence, which a small logistic model turns into a
+confidence (an estimate of the probability that a reviewer would tag it):
+
+- **words**: the term's label and synonyms from ``content/taxonomy.yaml`` found in the draft
+  (stemmed phrase matches; the title and summary count double);
+- **passage similarity**: the best cosine similarity between a passage of the draft and the
+  term's label, description and synonyms, embedded with the project's model;
+- **summary similarity**: the same for the draft's title and summary;
+- **relative similarity**: how far the best passage similarity stands above the draft's average
+  over all terms of that kind (drafts differ in how "close" they are to everything);
+- **similar case studies**: how many of the five shipped case studies most similar to the draft
+  (title and summary embeddings, similarity-weighted) carry the term.
+
+The weights were fitted on the shipped case studies by ``bench/suggest_tags.py``, which also
+measures the suggestions leave-one-out. CPV divisions are suggested only when the text names the
+service (the division's label or synonyms), as the issue asks.
+
+``write_suggestions`` adds the confident ones to the file's front matter with a ruamel.yaml
+round trip, so comments, quoting and key order are kept and the body is untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from kb.frontmatter import FrontMatterError, split
+from kb.models import SECTION_NAMES
+from kb.taxonomy import Taxonomy, Term
+
+#: Suggestions at or above this confidence are "confident": `--write` adds them.
+DEFAULT_MIN_CONFIDENCE = 0.5
+MAX_THEMES = 4
+MAX_OUTCOMES = 8
+MAX_CPV = 10
+NEIGHBOURS = 5
+PASSAGE_WORDS = 80  # smaller than the index's passages, so a reason points at a paragraph
+FEATURES = ("words", "passage_sim", "summary_sim", "relative_sim", "neighbours")
+
+#: Fitted by `python bench/suggest_tags.py --fit` on the 52 shipped case studies:
+#: feature means, standard deviations, coefficients (on standardised features) and intercept.
+DEFAULT_WEIGHTS: dict[str, dict[str, list[float] | float]] = {
+    "theme": {
+        "mean": [0.0, 0.0, 0.0, 0.0, 0.0],
+        "std": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "coef": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "intercept": 0.0,
+    },
+    "outcome": {
+        "mean": [0.0, 0.0, 0.0, 0.0, 0.0],
+        "std": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "coef": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "intercept": 0.0,
+    },
+}
+
+
+# ---- reading a draft -------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """What the suggester reads from a (possibly incomplete) case-study file."""
+
+    title: str = ""
+    summary: str = ""
+    sections: list[tuple[str, str]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def head(self) -> str:
+        """The text embedded for "similar case studies": the same as the search index's."""
+        if self.title and self.summary:
+            return f"{self.title}. {self.summary}"
+        return self.title or self.summary
+
+    def listed(self, key: str) -> list[str]:
+        value = self.meta.get(key)
+        if key == "cpv":
+            proc = self.meta.get("procurement")
+            value = proc.get("cpv") if isinstance(proc, dict) else None
+        if isinstance(value, list):
+            return [str(v) for v in value if isinstance(v, (str, int))]
+        return []
+
+
+_HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def _sections(body: str) -> list[tuple[str, str]]:
+    marks = list(_HEADING_RE.finditer(body))
+    out: list[tuple[str, str]] = []
+    lead = body[: marks[0].start()] if marks else body
+    if lead.strip():
+        out.append(("", lead.strip()))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        text = body[m.end() : end].strip()
+        if text:
+            out.append((m.group(1).strip(), text))
+    return out
+
+
+def _scalar_line(yaml_text: str, key: str) -> str:
+    m = re.search(rf"^{key}:\s*(.+)$", yaml_text, re.MULTILINE)
+    return m.group(1).strip().strip("\"'") if m else ""
+
+
+def read_draft(text: str) -> Draft:
+    """Title, summary, sections and whatever front matter parses; never raises."""
+    try:
+        yaml_text, body, _ = split(text)
+    except FrontMatterError:
+        return Draft(sections=_sections(text))
+    meta: dict[str, Any] = {}
+    try:
+        loaded = yaml.safe_load(yaml_text)
+        if isinstance(loaded, dict):
+            meta = loaded
+    except yaml.YAMLError:
+        meta = {}
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    summary = meta.get("summary") if isinstance(meta.get("summary"), str) else ""
+    if not meta:  # broken YAML: still use the obvious one-line fields
+        title, summary = _scalar_line(yaml_text, "title"), _scalar_line(yaml_text, "summary")
+    return Draft(" ".join(title.split()), " ".join(summary.split()), _sections(body), meta)
+
+
+def passages(draft: Draft, max_words: int = PASSAGE_WORDS) -> list[tuple[str, str, str]]:
+    """(where, plain text, text to embed) for the head and each chunk of each section."""
+    from search.documents import markdown_to_text, split_words
+
+    out: list[tuple[str, str, str]] = []
+    if draft.head:
+        out.append(("title and summary", draft.head, draft.head))
+    for heading, body in draft.sections:
+        plain = markdown_to_text(body)
+        for chunk in split_words(plain, max_words):
+            where = f"'{heading}' section" if heading else "body"
+            context = f"{draft.title}. {heading}." if heading else f"{draft.title}."
+            out.append((where, chunk, f"{context} {chunk}" if draft.title else chunk))
+    return out
+
+
+# ---- the library the suggestions learn from --------------------------------------------------
+
+
+@dataclass
+class LibraryEntry:
+    slug: str
+    path: str
+    title: str
+    summary: str
+    themes: list[str]
+    outcomes: list[str]
+    cpv: list[str]
+
+    @property
+    def head(self) -> str:
+        return f"{self.title}. {self.summary}" if self.summary else self.title
+
+
+def load_entries(paths: Sequence[Path]) -> list[LibraryEntry]:
+    """Title, summary and tags of each case-study file (lenient: unreadable files are skipped)."""
+    entries: list[LibraryEntry] = []
+    for p in paths:
+        try:
+            d = read_draft(Path(p).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not d.head:
+            continue
+        entries.append(
+            LibraryEntry(
+                Path(p).stem,
+                str(p),
+                d.title,
+                d.summary,
+                d.listed("themes"),
+                d.listed("outcomes"),
+                d.listed("cpv"),
+            )
+        )
+    return entries
+
+
+# ---- keyword evidence ------------------------------------------------------------------------
+
+
+def _phrases(term: Term, *, with_label: bool = True) -> list[tuple[str, tuple[str, ...]]]:
+    from search.tokenize import tokenize
+
+    out: list[tuple[str, tuple[str, ...]]] = []
+    seen: set[tuple[str, ...]] = set()
+    for ph in ((term.label,) if with_label else ()) + tuple(term.synonyms):
+        toks = tuple(tokenize(ph))
+        if toks and toks not in seen:
+            seen.add(toks)
+            out.append((ph, toks))
+    return out
+
+
+def _count(tokens: list[str], phrase: tuple[str, ...]) -> int:
+    n = len(phrase)
+    first = phrase[0]
+    return sum(
+        1
+        for i in range(len(tokens) - n + 1)
+        if tokens[i] == first and tuple(tokens[i : i + n]) == phrase
+    )
+
+
+@dataclass
+class WordHits:
+    score: float  # weighted count: title/summary matches count double
+    hits: dict[str, list[str]]  # phrase -> where it was found
+
+
+def word_evidence(
+    parts: Sequence[tuple[str, str, float]], phrases: list[tuple[str, tuple[str, ...]]]
+) -> WordHits:
+    """Matches of ``phrases`` in ``parts`` = [(where, text, weight)]."""
+    from search.tokenize import tokenize
+
+    tokenised = [(where, tokenize(text), weight) for where, text, weight in parts]
+    score = 0.0
+    hits: dict[str, list[str]] = {}
+    for label, toks in phrases:
+        for where, tokens, weight in tokenised:
+            n = _count(tokens, toks)
+            if n:
+                score += weight * n
+                hits.setdefault(label, []).append(where if n == 1 else f"{where} ×{n}")
+    return WordHits(score, hits)
+
+
+def _word_parts(draft: Draft) -> list[tuple[str, str, float]]:
+    parts = [("title", draft.title, 2.0), ("summary", draft.summary, 2.0)]
+    parts += [(f"'{h}' section" if h else "body", t, 1.0) for h, t in draft.sections]
+    return [p for p in parts if p[1]]
+
+
+# ---- suggestions -----------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    kind: str  # "theme" | "outcome" | "cpv"
+    slug: str
+    label: str
+    confidence: float
+    reasons: list[str]
+    present: bool = False  # already in the draft's front matter
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "label": self.label,
+            "confidence": round(self.confidence, 3),
+            "reasons": self.reasons,
+            "present": self.present,
+        }
+
+
+@dataclass
+class Suggestions:
+    themes: list[Suggestion]
+    outcomes: list[Suggestion]
+    cpv: list[Suggestion]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "themes": [s.to_json() for s in self.themes],
+            "outcomes": [s.to_json() for s in self.outcomes],
+            "cpv": [s.to_json() for s in self.cpv],
+        }
+
+
+@dataclass
+class DraftVectors:
+    """A draft's passages and their embeddings (so a benchmark can embed each draft once)."""
+
+    passages: list[tuple[str, str, str]]
+    vectors: np.ndarray  # one row per passage, normalised
+    head: np.ndarray | None  # the title+summary vector, or None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def _shorten(text: str, n: int = 110) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+class TagSuggester:
+    """Suggests tags for drafts against one taxonomy, one model and one library."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: Any,
+        library: Sequence[LibraryEntry],
+        *,
+        weights: dict[str, dict[str, Any]] | None = None,
+        cache: Any | None = None,
+    ):
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.library = list(library)
+        self.weights = weights or DEFAULT_WEIGHTS
+        self.cache = cache  # a search.embedding.EmbeddingCache, or None
+        self.terms = {
+            "theme": list(taxonomy.themes),
+            "outcome": list(taxonomy.outcomes),
+        }
+        self.phrases = {
+            kind: [_phrases(t) for t in terms] for kind, terms in self.terms.items()
+        }
+        self.cpv_terms = list(taxonomy.cpv_divisions)
+        # A CPV division counts as "named" by its synonyms, or by its label when that is short.
+        self.cpv_phrases = [
+            _phrases(t, with_label=len(t.label.split()) <= 3) for t in self.cpv_terms
+        ]
+        self._term_vecs: dict[str, np.ndarray] | None = None
+        self._lib_vecs: np.ndarray | None = None
+
+    # embeddings (cached on disk when a cache is given)
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        if self.cache is None:
+            return self.embedder.encode(list(texts))
+        from search.embedding import text_key
+
+        keys = [text_key(t) for t in texts]
+        found = self.cache.get_many(keys)
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+        if todo:
+            vecs = self.embedder.encode(list(todo.values()))
+            new = list(zip(todo.keys(), vecs, strict=True))
+            try:
+                self.cache.put_many(new)
+            except Exception:  # a read-only or locked cache only costs time
+                pass
+            found.update(new)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+    @staticmethod
+    def term_text(term: Term) -> str:
+        text = f"{term.label}. {term.description}".strip()
+        if term.synonyms:
+            text += " Also called: " + ", ".join(term.synonyms) + "."
+        return text
+
+    @property
+    def term_vectors(self) -> dict[str, np.ndarray]:
+        if self._term_vecs is None:
+            self._term_vecs = {
+                kind: self.embed([self.term_text(t) for t in terms])
+                for kind, terms in self.terms.items()
+            }
+        return self._term_vecs
+
+    @property
+    def library_vectors(self) -> np.ndarray:
+        if self._lib_vecs is None:
+            self._lib_vecs = self.embed([e.head for e in self.library])
+        return self._lib_vecs
+
+    def vectors(self, draft: Draft) -> DraftVectors:
+        ps = passages(draft)
+        vecs = self.embed([p[2] for p in ps]) if ps else np.zeros((0, 1), dtype=np.float32)
+        head = vecs[0] if ps and ps[0][0] == "title and summary" else None
+        return DraftVectors(ps, vecs, head)
+
+    # evidence
+    def features(
+        self, draft: Draft, dv: DraftVectors, exclude: frozenset[int] = frozenset()
+    ) -> dict[str, dict[str, Any]]:
+        """Per kind: the feature matrix (terms x FEATURES) and what the reasons need."""
+        parts = _word_parts(draft)
+        words = {kind: [word_evidence(parts, ph) for ph in phs] for kind, phs in self.phrases.items()}
+        # Similar case studies (by title and summary), excluding the draft itself.
+        neighbours: list[tuple[int, float]] = []
+        if dv.head is not None and self.library:
+            sims = self.library_vectors @ dv.head
+            order = [i for i in np.argsort(-sims) if i not in exclude][:NEIGHBOURS]
+            neighbours = [(int(i), float(max(sims[i], 0.0))) for i in order]
+        total = sum(s for _, s in neighbours) or 1.0
+        out: dict[str, dict[str, Any]] = {}
+        for kind, terms in self.terms.items():
+            tv = self.term_vectors[kind]
+            n = len(terms)
+            if len(dv.passages):
+                sim = dv.vectors @ tv.T  # passages x terms
+                best_idx = sim.argmax(axis=0)
+                passage_sim = sim.max(axis=0)
+                summary_sim = sim[0] if dv.head is not None else np.zeros(n)
+            else:
+                best_idx = np.zeros(n, dtype=int)
+                passage_sim = summary_sim = np.zeros(n)
+            relative = passage_sim - passage_sim.mean()
+            field_name = "themes" if kind == "theme" else "outcomes"
+            nb = np.zeros(n)
+            nb_names: list[list[str]] = [[] for _ in range(n)]
+            index = {t.slug: j for j, t in enumerate(terms)}
+            for i, s in neighbours:
+                for slug in getattr(self.library[i], field_name):
+                    j = index.get(slug)
+                    if j is not None:
+                        nb[j] += s / total
+                        nb_names[j].append(self.library[i].slug)
+            x = np.column_stack(
+                [
+                    np.log1p([w.score for w in words[kind]]),
+                    passage_sim,
+                    summary_sim,
+                    relative,
+                    nb,
+                ]
+            ).astype(np.float64)
+            out[kind] = {
+                "x": x,
+                "words": words[kind],
+                "best": best_idx,
+                "passage_sim": passage_sim,
+                "neighbours": nb_names,
+            }
+        return out
+
+    def confidences(self, kind: str, x: np.ndarray) -> np.ndarray:
+        w = self.weights[kind]
+        z = (x - np.asarray(w["mean"])) / np.asarray(w["std"])
+        return _sigmoid(z @ np.asarray(w["coef"]) + float(w["intercept"]))
+
+    def suggest(
+        self,
+        draft: Draft,
+        dv: DraftVectors | None = None,
+        *,
+        exclude: frozenset[int] = frozenset(),
+        limit: int | None = None,
+    ) -> Suggestions:
+        dv = dv or self.vectors(draft)
+        feats = self.features(draft, dv, exclude)
+        result: dict[str, list[Suggestion]] = {}
+        for kind, terms in self.terms.items():
+            f = feats[kind]
+            conf = self.confidences(kind, f["x"])
+            present = set(draft.listed("themes" if kind == "theme" else "outcomes"))
+            items: list[Suggestion] = []
+            for j in np.argsort(-conf, kind="stable"):
+                term = terms[j]
+                reasons: list[str] = []
+                hits = f["words"][j].hits
+                if hits:
+                    shown = [f"“{ph}” ({', '.join(w)})" for ph, w in list(hits.items())[:3]]
+                    reasons.append("words: " + "; ".join(shown))
+                if len(dv.passages):
+                    where, text, _ = dv.passages[int(f["best"][j])]
+                    reasons.append(
+                        f"closest passage ({where}, similarity {f['passage_sim'][j]:.2f}): "
+                        f"“{_shorten(text)}”"
+                    )
+                if f["neighbours"][j]:
+                    reasons.append("tagged on similar case studies: " + ", ".join(f["neighbours"][j][:3]))
+                items.append(
+                    Suggestion(kind, term.slug, term.label, float(conf[j]), reasons, term.slug in present)
+                )
+            result[kind] = items[:limit] if limit else items
+        return Suggestions(result["theme"], result["outcome"], self.suggest_cpv(draft))
+
+    def suggest_cpv(self, draft: Draft) -> list[Suggestion]:
+        """Divisions whose name or synonyms the draft uses, most-mentioned first."""
+        parts = _word_parts(draft)
+        present = set(draft.listed("cpv"))
+        out: list[Suggestion] = []
+        for term, phrases in zip(self.cpv_terms, self.cpv_phrases, strict=True):
+            if not phrases:
+                continue
+            ev = word_evidence(parts, phrases)
+            if not ev.hits:
+                continue
+            conf = 1.0 - math.exp(-0.35 * ev.score)
+            shown = [f"“{ph}” ({', '.join(w)})" for ph, w in list(ev.hits.items())[:3]]
+            out.append(
+                Suggestion(
+                    "cpv", term.slug, term.label, conf, ["names the service: " + "; ".join(shown)],
+                    term.slug in present,
+                )
+            )
+        out.sort(key=lambda s: -s.confidence)
+        return out
+
+
+def make_suggester(settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | None = None) -> TagSuggester:
+    """A suggester over the shipped case studies, with the configured model (loaded lazily)."""
+    from kb.content import casestudy_files
+    from search.build import embedding_cache_path
+    from search.embedding import Embedder, EmbeddingCache, model_identity
+
+    paths = casestudy_files(settings.content_dir)
+    if exclude_path is not None:
+        me = Path(exclude_path).resolve()
+        paths = [p for p in paths if p.resolve() != me]
+    embedder = Embedder(settings.model)
+    cache = None
+    try:
+        cache = EmbeddingCache(embedding_cache_path(settings.index_dir), model_identity(settings.model))
+    except Exception:  # no writable data folder: embed without a cache
+        cache = None
+    return TagSuggester(taxonomy, embedder, load_entries(paths), cache=cache)
+
+
+# ---- writing the confident suggestions into the file -----------------------------------------
+
+
+@dataclass
+class WriteResult:
+    themes: list[str] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    cpv: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.themes or self.outcomes or self.cpv)
+
+
+def choose(
+    suggestions: Suggestions, taxonomy: Taxonomy, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> WriteResult:
+    """The confident suggestions that fit: at most 4 themes and 8 outcomes in all, and only
+    outcomes that sit under one of the themes (or are cross-cutting), so the file stays valid."""
+    chosen = WriteResult()
+    themes = [s.slug for s in suggestions.themes if s.present]
+    for s in suggestions.themes:
+        if not s.present and s.confidence >= min_confidence and len(themes) < MAX_THEMES:
+            themes.append(s.slug)
+            chosen.themes.append(s.slug)
+    outcomes = [s.slug for s in suggestions.outcomes if s.present]
+    for s in suggestions.outcomes:
+        if s.present or s.confidence < min_confidence or len(outcomes) >= MAX_OUTCOMES:
+            continue
+        term = taxonomy.outcomes.terms[s.slug]
+        if term.cross_cutting or set(term.themes) & set(themes):
+            outcomes.append(s.slug)
+            chosen.outcomes.append(s.slug)
+    cpv = [s.slug for s in suggestions.cpv if s.present]
+    for s in suggestions.cpv:
+        if not s.present and s.confidence >= min_confidence and len(cpv) < MAX_CPV:
+            cpv.append(s.slug)
+            chosen.cpv.append(s.slug)
+    return chosen
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap long lines
+    y.indent(mapping=2, sequence=4, offset=2)  # the template's "  - title:" style
+    return y
+
+
+def _flow_seq(items: list[Any]):
+    from ruamel.yaml.comments import CommentedSeq
+
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _extend(mapping: Any, key: str, values: list[Any], *, after: Sequence[str]) -> None:
+    """Add ``values`` to the list at ``key``, keeping its style; create it in schema order."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    if not values:
+        return
+    current = mapping.get(key) if key in mapping else None
+    if isinstance(current, CommentedSeq):
+        was_flow = current.fa.flow_style() or not current
+        current.extend(values)
+        if was_flow:
+            current.fa.set_flow_style()
+        return
+    if key in mapping:  # null or a scalar: replace with a list
+        mapping[key] = _flow_seq(values)
+        return
+    keys = list(mapping.keys())
+    pos = 0
+    for name in after:
+        if name in keys:
+            pos = max(pos, keys.index(name) + 1)
+    mapping.insert(pos, key, _flow_seq(values))
+
+
+_ORDER = (
+    "title",
+    "organisation",
+    "organisation_type",
+    "region",
+    "years",
+    "summary",
+    "themes",
+    "outcomes",
+)
+
+
+def apply_to_text(text: str, chosen: WriteResult) -> str:
+    """``text`` with ``chosen`` added to its front matter; everything else byte-for-byte."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    if not chosen.changed:
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    norm = text.replace("\r\n", "\n")
+    yaml_text, body, _ = split(norm)  # raises FrontMatterError without front matter
+    lines = norm.split("\n")
+    closing = next(
+        i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")
+    )
+    y = _yaml()
+    data = y.load(yaml_text)
+    if data is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        data = CommentedMap()
+    if not hasattr(data, "insert"):
+        raise ValueError("the front matter is not a mapping of 'field: value' lines")
+    _extend(data, "themes", chosen.themes, after=_ORDER[: _ORDER.index("themes")])
+    _extend(data, "outcomes", chosen.outcomes, after=_ORDER[: _ORDER.index("outcomes")])
+    proc = data.get("procurement")
+    if chosen.cpv and hasattr(proc, "insert"):
+        _extend(
+            proc,
+            "cpv",
+            [DoubleQuotedScalarString(c) for c in chosen.cpv],
+            after=("scope",),
+        )
+    buf = io.StringIO()
+    y.dump(data, buf)
+    head = lines[0] + "\n" + buf.getvalue() + lines[closing] + "\n"
+    out = head + body
+    return out.replace("\n", newline) if newline != "\n" else out
+
+
+def write_suggestions(path: Path, chosen: WriteResult) -> bool:
+    """Apply ``chosen`` to the file at ``path``; returns whether it changed."""
+    raw = Path(path).read_bytes()
+    text = raw.decode("utf-8")
+    bom = text.startswith("\ufeff")
+    new = apply_to_text(text.removeprefix("\ufeff"), chosen)
+    if bom:
+        new = "\ufeff" + new
+    if new == text:
+        return False
+    Path(path).write_bytes(new.encode("utf-8"))
+    return True
+
+
+__all__ = [
+    "DEFAULT_MIN_CONFIDENCE",
+    "SECTION_NAMES",
+    "Draft",
+    "LibraryEntry",
+    "Suggestion",
+    "Suggestions",
+    "TagSuggester",
+    "WriteResult",
+    "apply_to_text",
+    "choose",
+    "load_entries",
+    "make_suggester",
+    "read_draft",
+    "write_suggestions",
+]

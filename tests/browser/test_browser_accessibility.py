@@ -1,0 +1,101 @@
+"""axe-core (WCAG 2.2 A/AA) on every page type, with security headers and a screenshot of each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+CASE_STUDY = "fixture-waste-collection-living-wage"
+
+
+@dataclass
+class PageType:
+    name: str
+    path: str
+    status: int = 200
+    embeddable: bool = False
+    then: Callable | None = None  # actions after loading, e.g. submitting a form
+
+
+def submit_recommend(values: dict[str, str], status: int):
+    def act(page, app_url):
+        for label, value in values.items():
+            page.get_by_label(label).fill(value)
+        with page.expect_response(
+            lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
+        ) as info:
+            page.get_by_role("button", name="Find what works").click()
+        assert info.value.status == status
+        page.wait_for_load_state()
+        return info.value
+
+    return act
+
+
+def widget_rendered(page, app_url):
+    expect(page.locator(".svkb-widget li a").first).to_be_visible()
+
+
+PAGES = [
+    PageType("home", "/"),
+    PageType("search-results", "/search?q=apprenticeships"),
+    PageType("search-no-results", "/search?theme=local-communities&cpv=90"),
+    PageType("search-bad-params", "/search?year_from=1", status=400),
+    PageType("case-study", f"/case-studies/{CASE_STUDY}"),
+    PageType("themes", "/themes"),
+    PageType("theme", "/themes/employment"),
+    PageType("outcome", "/outcomes/real-living-wage"),
+    PageType("recommend-empty", "/recommend"),
+    PageType(
+        "recommend-errors",
+        "/recommend",
+        then=submit_recommend({"Procurement category (CPV)": "abc", "Estimated value (optional)": "lots"}, 400),
+    ),
+    PageType(
+        "recommend-results",
+        "/recommend",
+        then=submit_recommend(
+            {"Procurement title": "School meals and catering", "Procurement category (CPV)": "55"}, 200
+        ),
+    ),
+    PageType("about", "/about"),
+    PageType("accessibility", "/accessibility"),
+    PageType("widget-builder", "/widget", then=widget_rendered),
+    PageType("embed", "/embed/recommend?title=Housing+repairs&cpv=50&limit=3", embeddable=True),
+    PageType("embed-empty", "/embed/recommend", embeddable=True),
+    PageType("docs", "/docs"),
+    PageType("not-found", "/no-such-page", status=404),
+    PageType("case-study-not-found", "/case-studies/no-such-case-study", status=404),
+]
+
+
+@pytest.mark.parametrize("pt", PAGES, ids=[p.name for p in PAGES])
+def test_page_type_is_accessible(page, app_url, axe, shot, security_headers, pt: PageType):
+    response = page.goto(app_url + pt.path)
+    assert response.status == pt.status, f"{pt.path}: {response.status}"
+    security_headers(response, embeddable=pt.embeddable)
+    if pt.then:
+        after = pt.then(page, app_url)
+        if after is not None:
+            security_headers(after)
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page).to_have_title(re.compile(r"Social Value Knowledge Base$"))
+    shot(page, f"page-{pt.name}")
+    axe(page, pt.name)
+
+
+def test_suggest_page_is_accessible(page, app_url, axe, shot, security_headers):
+    response = page.goto(app_url + "/suggest")
+    if response.status == 404:
+        pytest.skip("/suggest does not exist yet")
+    assert response.status == 200
+    security_headers(response)
+    expect(page.locator("h1")).to_have_count(1)
+    shot(page, "page-suggest")
+    axe(page, "suggest")

