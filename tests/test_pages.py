@@ -1,0 +1,115 @@
+"""Server-rendered pages over the fixture library (the real-browser tests are in tests/browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from xml.etree import ElementTree as ET
+
+
+def test_home_lists_themes_with_counts_and_recent(client):
+    html = client.get("/").text
+    assert "Regeneration &amp; Economic Development" in html
+    assert 'href="/themes/employment"' in html
+    assert "8 sourced case studies" in html
+    assert "fixture-retrofit-warm-homes" in html  # most recently reviewed
+
+
+def test_search_page_with_filters_and_removal_links(client):
+    r = client.get("/search", params=[("q", "apprenticeships"), ("theme", "employment")])
+    assert r.status_code == 200
+    html = r.text
+    assert 'id="result-count"' in html and "Mockshire Combined Authority" in html
+    assert "<mark>" in html
+    assert 'name="theme" type="checkbox" value="employment" checked' in html
+    assert "Theme: Employment" in html and "remove this filter" in html
+    assert 'href="/search?q=apprenticeships"' in html  # removing the only filter keeps the query
+    assert "/search.csv?q=apprenticeships&amp;theme=employment" in html
+
+
+def test_no_results_page_suggests_next_steps(client):
+    html = client.get("/search", params={"q": "zzzzqqq", "mode": "keyword"}).text
+    assert "No case studies match" in html and 'href="/themes/employment"' in html
+
+
+def test_bad_search_parameters_show_an_error_summary(client):
+    r = client.get("/search", params={"theme": "bogus"})
+    assert r.status_code == 400
+    assert "govuk-error-summary" in r.text and "unknown theme" in r.text
+
+
+def test_pagination_links_keep_filters(client):
+    html = client.get("/search", params={"per_page": 3, "theme": "employment"}).text
+    assert "page=2" in html and "theme=employment" in html
+
+
+def test_case_study_page(client):
+    html = client.get("/case-studies/fixture-school-catering-food").text
+    assert "<h1 class=\"govuk-heading-xl\">Testshire County Council: healthy, local food" in html
+    assert "Figures are as reported by the sources listed below" in html
+    assert 'href="https://www.example.org/fixture-school-catering-food"' in html
+    assert "/edit/main/content/casestudies/fixture-school-catering-food.md" in html
+    assert 'href="/search?theme=environment"' in html and 'href="/search?cpv=55"' in html
+    assert "Similar case studies" in html
+    assert "55 Hotel, restaurant and retail trade services" in html
+
+
+def test_unknown_case_study_is_a_404_page(client):
+    r = client.get("/case-studies/nope")
+    assert r.status_code == 404 and "Page not found" in r.text
+
+
+def test_theme_and_outcome_pages(client):
+    html = client.get("/themes/employment").text
+    assert "Social Value Model (PPN 06/20) outcomes" in html
+    assert "Kickstart economic growth" in html and "Jobs" in html
+    assert 'href="/outcomes/apprenticeships"' in html
+    html = client.get("/outcomes/real-living-wage").text
+    assert "Sampleton Borough Council" in html
+    assert client.get("/themes/nope").status_code == 404
+
+
+def test_recommend_form_get_post_and_errors(client):
+    assert "Find what works" in client.get("/recommend").text
+    r = client.post("/recommend", data={"title": "School meals service", "cpv": "55520000",
+                                        "themes": ["environment"], "region": "south-west"})
+    assert r.status_code == 200
+    assert "Why it is recommended" in r.text and "Testshire County Council" in r.text
+    assert "Outcomes you could ask for" in r.text and "Approaches other buyers used" in r.text
+    bad = client.post("/recommend", data={"title": "", "cpv": "abc", "value": "lots"})
+    assert bad.status_code == 400
+    assert "govuk-error-summary" in bad.text and "Enter CPV codes" in bad.text
+    assert "Estimated value must be an amount" in bad.text
+
+
+def test_feed_is_valid_atom_and_escaped(client):
+    r = client.get("/feed.atom")
+    assert r.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(r.content)
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 8
+
+
+def test_csv_download_has_every_result(client):
+    r = client.get("/search.csv", params={"theme": "employment"})
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][0] == "title" and len(rows) - 1 == 4
+
+
+def test_widget_script_and_embed(client):
+    r = client.get("/widget.js")
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert "attachShadow" in r.text and "innerHTML" not in r.text
+    html = client.get("/embed/recommend", params={"title": "Refuse collection", "cpv": "90"}).text
+    assert "Sampleton Borough Council" in html and '<base target="_blank">' in html
+    builder = client.get("/widget", params={"title": 'Repairs "quoted" <b>'}).text
+    assert "&lt;b&gt;" in builder and "<b>" not in builder.split("<main")[1]
+
+
+def test_static_pages(client):
+    for path, phrase in [("/about", "How search works"), ("/accessibility", "WCAG"),
+                         ("/themes", "eight themes"), ("/docs", "/api/v1/recommend")]:
+        r = client.get(path)
+        assert r.status_code == 200 and phrase in r.text, path
