@@ -122,7 +122,11 @@ def _clean(value: str) -> str:
 
 def _plain_slug_list(values: list[str]) -> str:
     # Slugs are validated elsewhere; quote anything that is not a plain slug so YAML stays valid.
-    return "[" + ", ".join(v if re.fullmatch(r"[a-z0-9][a-z0-9-]*", v) else _q(v) for v in values) + "]"
+    return (
+        "["
+        + ", ".join(v if re.fullmatch(r"[a-z0-9][a-z0-9-]*", v) else _q(v) for v in values)
+        + "]"
+    )
 
 
 def _folded(value: str, indent: str = "  ", width: int = 96) -> list[str]:
@@ -153,7 +157,10 @@ def render_case_study(draft: CaseStudyDraft, today: dt.date | None = None) -> Re
             spans[name] = (first, len(out))
 
     title = _clean(draft.title)
-    put("title", f"title: {_q(title)}" if title else 'title: ""  # what was bought or done, and by whom')
+    put(
+        "title",
+        f"title: {_q(title)}" if title else 'title: ""  # what was bought or done, and by whom',
+    )
     org = _clean(draft.organisation)
     put(
         "organisation",
@@ -188,10 +195,16 @@ def render_case_study(draft: CaseStudyDraft, today: dt.date | None = None) -> Re
         block = _folded(summary)
         put("summary", f"summary: {block[0]}", *block[1:])
     else:
-        put("summary", 'summary: ""  # 1 to 3 sentences (40-600 characters): what was done and what came of it')
+        put(
+            "summary",
+            'summary: ""  # 1 to 3 sentences (40-600 characters): what was done and what came of it',
+        )
     hint = "  # `kb suggest-tags FILE --write` proposes some"
     put("themes", f"themes: {_plain_slug_list(draft.themes)}" + ("" if draft.themes else hint))
-    put("outcomes", f"outcomes: {_plain_slug_list(draft.outcomes)}" + ("" if draft.outcomes else hint))
+    put(
+        "outcomes",
+        f"outcomes: {_plain_slug_list(draft.outcomes)}" + ("" if draft.outcomes else hint),
+    )
     proc = ["procurement:"]
     scope_hint = "  # " + " | ".join(SCOPES)
     proc.append(f"  scope: {draft.scope}{scope_hint}" if draft.scope else f"  scope:{scope_hint}")
@@ -203,11 +216,17 @@ def render_case_study(draft: CaseStudyDraft, today: dt.date | None = None) -> Re
     if draft.value_gbp is not None:
         proc.append(f"  value_gbp: {int(draft.value_gbp)}  # only if a source states it")
     else:
-        proc.append("  # value_gbp: 1000000  (optional: the value in pounds, only if a source states it)")
+        proc.append(
+            "  # value_gbp: 1000000  (optional: the value in pounds, only if a source states it)"
+        )
     proc.append(
         f"  stages: {_plain_slug_list(draft.stages)}"
-        + ("" if draft.stages else "  # 1-5 of: policy-strategy, pre-procurement, specification, "
-           "evaluation-award, contract-management")
+        + (
+            ""
+            if draft.stages
+            else "  # 1-5 of: policy-strategy, pre-procurement, specification, "
+            "evaluation-award, contract-management"
+        )
     )
     put("procurement", *proc)
     # Finer spans inside procurement, for placing messages next to form fields.
@@ -219,7 +238,9 @@ def render_case_study(draft: CaseStudyDraft, today: dt.date | None = None) -> Re
     evidence_hint = "  # independent-evaluation | self-reported | commitments-only | policy-only"
     put(
         "evidence",
-        f"evidence: {draft.evidence}{evidence_hint}" if draft.evidence else f"evidence:{evidence_hint}",
+        f"evidence: {draft.evidence}{evidence_hint}"
+        if draft.evidence
+        else f"evidence:{evidence_hint}",
     )
     sources = [s for s in draft.sources if s.title.strip() or s.url.strip()]
     if sources:

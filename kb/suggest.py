@@ -325,9 +325,7 @@ class TagSuggester:
             "theme": list(taxonomy.themes),
             "outcome": list(taxonomy.outcomes),
         }
-        self.phrases = {
-            kind: [_phrases(t) for t in terms] for kind, terms in self.terms.items()
-        }
+        self.phrases = {kind: [_phrases(t) for t in terms] for kind, terms in self.terms.items()}
         self.cpv_terms = list(taxonomy.cpv_divisions)
         # A CPV division counts as "named" by its synonyms, or by its label when that is short.
         self.cpv_phrases = [
@@ -391,7 +389,9 @@ class TagSuggester:
     ) -> dict[str, dict[str, Any]]:
         """Per kind: the feature matrix (terms x FEATURES) and what the reasons need."""
         parts = _word_parts(draft)
-        words = {kind: [word_evidence(parts, ph) for ph in phs] for kind, phs in self.phrases.items()}
+        words = {
+            kind: [word_evidence(parts, ph) for ph in phs] for kind, phs in self.phrases.items()
+        }
         # Similar case studies (by title and summary), excluding the draft itself.
         neighbours: list[tuple[int, float]] = []
         if dv.head is not None and self.library:
@@ -475,9 +475,13 @@ class TagSuggester:
                         f"“{_shorten(text)}”"
                     )
                 if f["neighbours"][j]:
-                    reasons.append("tagged on similar case studies: " + ", ".join(f["neighbours"][j][:3]))
+                    reasons.append(
+                        "tagged on similar case studies: " + ", ".join(f["neighbours"][j][:3])
+                    )
                 items.append(
-                    Suggestion(kind, term.slug, term.label, float(conf[j]), reasons, term.slug in present)
+                    Suggestion(
+                        kind, term.slug, term.label, float(conf[j]), reasons, term.slug in present
+                    )
                 )
             result[kind] = items[:limit] if limit else items
         return Suggestions(result["theme"], result["outcome"], self.suggest_cpv(draft))
@@ -497,7 +501,11 @@ class TagSuggester:
             shown = [f"“{ph}” ({', '.join(w)})" for ph, w in list(ev.hits.items())[:3]]
             out.append(
                 Suggestion(
-                    "cpv", term.slug, term.label, conf, ["names the service: " + "; ".join(shown)],
+                    "cpv",
+                    term.slug,
+                    term.label,
+                    conf,
+                    ["names the service: " + "; ".join(shown)],
                     term.slug in present,
                 )
             )
@@ -505,7 +513,9 @@ class TagSuggester:
         return out
 
 
-def make_suggester(settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | None = None) -> TagSuggester:
+def make_suggester(
+    settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | None = None
+) -> TagSuggester:
     """A suggester over the shipped case studies, with the configured model (loaded lazily)."""
     from kb.content import casestudy_files
     from search.build import embedding_cache_path
@@ -518,7 +528,9 @@ def make_suggester(settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | No
     embedder = Embedder(settings.model)
     cache = None
     try:
-        cache = EmbeddingCache(embedding_cache_path(settings.index_dir), model_identity(settings.model))
+        cache = EmbeddingCache(
+            embedding_cache_path(settings.index_dir), model_identity(settings.model)
+        )
     except Exception:  # no writable data folder: embed without a cache
         cache = None
     return TagSuggester(taxonomy, embedder, load_entries(paths), cache=cache)
@@ -629,9 +641,7 @@ def apply_to_text(text: str, chosen: WriteResult) -> str:
     norm = text.replace("\r\n", "\n")
     yaml_text, body, _ = split(norm)  # raises FrontMatterError without front matter
     lines = norm.split("\n")
-    closing = next(
-        i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")
-    )
+    closing = next(i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "..."))
     y = _yaml()
     data = y.load(yaml_text)
     if data is None:

@@ -190,7 +190,11 @@ def _semantic_checks(chk: _Checker, parsed: ParsedFile, tax: Taxonomy, today: dt
             chk, parsed, ("evidence",), d["evidence"], tax.evidence_levels, "evidence level"
         )
 
-    themes = set(d.get("themes") or []) if isinstance(d.get("themes"), list) else set()
+    themes = (
+        {t for t in d["themes"] if isinstance(t, str)}
+        if isinstance(d.get("themes"), list)
+        else set()
+    )
     if themes and isinstance(d.get("outcomes"), list):
         for i, slug in enumerate(d["outcomes"]):
             term = tax.outcomes.terms.get(slug) if isinstance(slug, str) else None
@@ -264,7 +268,7 @@ def _semantic_checks(chk: _Checker, parsed: ParsedFile, tax: Taxonomy, today: dt
     if isinstance(sources, list):
         seen_urls: set[str] = set()
         for i, src in enumerate(sources):
-            if isinstance(src, dict) and "url" in src:
+            if isinstance(src, dict) and isinstance(src.get("url"), str):
                 line, col = pos(("sources", i, "url"))
                 _check_url(chk, src["url"], line, col)
                 if src["url"] in seen_urls:
@@ -420,7 +424,30 @@ def _decode(chk: _Checker, raw: bytes) -> str | None:
 def check_bytes(
     label: str, slug: str, raw: bytes, taxonomy: Taxonomy, today: dt.date | None = None
 ) -> tuple[CaseStudy | None, list[Problem]]:
-    """Check one file's content. Returns the case study when there are no errors."""
+    """Check one file's content. Returns the case study when there are no errors.
+
+    Never raises: a bug met on strange input becomes an error for this file, so the other
+    files are still checked.
+    """
+    try:
+        return _check_bytes(label, slug, raw, taxonomy, today)
+    except Exception as exc:  # pragma: no cover - a safety net; the property tests hunt these
+        return None, [
+            Problem(
+                label,
+                1,
+                1,
+                "error",
+                f"the validator could not check this file "
+                f"({exc.__class__.__name__}); please report it",
+                "internal-error",
+            )
+        ]
+
+
+def _check_bytes(
+    label: str, slug: str, raw: bytes, taxonomy: Taxonomy, today: dt.date | None
+) -> tuple[CaseStudy | None, list[Problem]]:
     today = today or dt.date.today()
     chk = _Checker(label)
     if not SLUG_RE.match(slug) or not 3 <= len(slug) <= 80:

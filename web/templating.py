@@ -36,6 +36,13 @@ def uk_date(value: dt.date | dt.datetime | str | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def safe_href(url: str | None) -> str:
+    """The URL if it is http(s), mailto or relative; otherwise '#', so a bad record can't script."""
+    from kb.render import is_safe_url
+
+    return url if url and is_safe_url(url) else "#"
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -49,6 +56,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["gbp"] = gbp
+    env.filters["safe_href"] = safe_href
     env.filters["uk_date"] = uk_date
     return env
 

@@ -63,7 +63,9 @@ def test_recommend_form_post_without_javascript(nojs_page, app_url, shot):
 def test_widget_builder_and_embed_without_javascript(nojs_page, app_url, shot):
     page = nojs_page
     page.goto(app_url + "/widget")
-    expect(page.locator("#widget-preview")).to_contain_text("The preview needs JavaScript")
+    message = page.locator("#widget-preview noscript p")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("The preview needs JavaScript")
     page.goto(app_url + "/embed/recommend?title=Waste+collection&cpv=90")
     expect(page.get_by_role("heading", name="Case studies for this procurement")).to_be_visible()
     shot(page, "nojs-04-embed")
