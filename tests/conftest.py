@@ -45,8 +45,11 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     shutil.copy(ROOT / "content" / "taxonomy.yaml", content / "taxonomy.yaml")
     for f in sorted((FIXTURES / "casestudies").glob("*.md")):
         shutil.copy(f, content / "casestudies" / f.name)
-    settings = Settings(content_dir=content, data_dir=root / "var",
-                        repository_url="https://github.com/example/social-value-kb")
+    settings = Settings(
+        content_dir=content,
+        data_dir=root / "var",
+        repository_url="https://github.com/example/social-value-kb",
+    )
     build(settings)
     return settings
 

@@ -21,20 +21,23 @@ def slugs(data) -> list[str]:
 
 def test_search_modes_find_what_they_should(client):
     for mode in ("hybrid", "keyword", "semantic"):
-        r = client.get("/api/v1/search", params={"q": "school meals fresh local food", "mode": mode})
+        r = client.get(
+            "/api/v1/search", params={"q": "school meals fresh local food", "mode": mode}
+        )
         assert r.status_code == 200, r.text
         assert slugs(r.json())[0] == "fixture-school-catering-food", mode
     exact = client.get("/api/v1/search", params={"q": "Real Living Wage", "mode": "keyword"}).json()
     assert slugs(exact)[0] == "fixture-waste-collection-living-wage"
-    paraphrase = client.get("/api/v1/search",
-                            params={"q": "elderly residents supported by carers", "mode": "semantic"}).json()
+    paraphrase = client.get(
+        "/api/v1/search", params={"q": "elderly residents supported by carers", "mode": "semantic"}
+    ).json()
     assert slugs(paraphrase)[0] == "fixture-homecare-ethical-charter"
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), FILTER_CASES)
 def test_each_filter_applies_before_the_cut(client, name, value, expected):
     data = client.get("/api/v1/search", params={"q": "contract", name: value, "per_page": 1}).json()
-    assert data["total"] >= 1 and expected in slugs(data) or data["total"] > 1
+    assert (data["total"] >= 1 and expected in slugs(data)) or data["total"] > 1
     every = client.get("/api/v1/search", params={name: value, "per_page": 50}).json()
     assert expected in slugs(every)
     for result in every["results"]:
@@ -52,8 +55,10 @@ def test_facet_counts_are_over_the_filtered_results(client):
 
 
 def test_filters_combine_and_year_range(client):
-    data = client.get("/api/v1/search", params=[("theme", "employment"), ("theme", "environment"),
-                                                ("region", "north-west")]).json()
+    data = client.get(
+        "/api/v1/search",
+        params=[("theme", "employment"), ("theme", "environment"), ("region", "north-west")],
+    ).json()
     assert slugs(data) == ["fixture-waste-collection-living-wage"]
     old = client.get("/api/v1/search", params={"year_to": 2015}).json()
     assert slugs(old) == ["fixture-homecare-ethical-charter"]
@@ -80,8 +85,9 @@ def test_case_studies_list_detail_and_similar(client):
     assert "## Challenge" in detail["markdown"]
     assert '<h2 class="govuk-heading-m">Challenge</h2>' in detail["html"]
     assert detail["procurement"]["cpv"] == ["55", "15"]
-    similar = client.get("/api/v1/case-studies/fixture-school-catering-food/similar",
-                         params={"limit": 3}).json()
+    similar = client.get(
+        "/api/v1/case-studies/fixture-school-catering-food/similar", params={"limit": 3}
+    ).json()
     assert len(similar["results"]) == 3
     assert "fixture-school-catering-food" not in slugs(similar)
 
@@ -98,9 +104,16 @@ def test_taxonomy_and_health(client):
 
 
 def test_recommend_with_simple_fields(client):
-    r = client.post("/api/v1/recommend", json={
-        "title": "Refuse and recycling collection", "cpv": ["90511000-2"], "region": "north-west",
-        "themes": ["employment"], "limit": 3})
+    r = client.post(
+        "/api/v1/recommend",
+        json={
+            "title": "Refuse and recycling collection",
+            "cpv": ["90511000-2"],
+            "region": "north-west",
+            "themes": ["employment"],
+            "limit": 3,
+        },
+    )
     assert r.status_code == 200, r.text
     data = r.json()
     top = data["recommendations"][0]
@@ -117,19 +130,26 @@ OCDS_RELEASE = {
         "title": "Domiciliary care framework",
         "description": "Home care for older and disabled adults, with fair terms for care workers.",
         "classification": {"scheme": "CPV", "id": "85000000"},
-        "items": [{"classification": {"scheme": "CPV", "id": "85312000"},
-                   "deliveryAddresses": [{"region": "UKI"}]}],
+        "items": [
+            {
+                "classification": {"scheme": "CPV", "id": "85312000"},
+                "deliveryAddresses": [{"region": "UKI"}],
+            }
+        ],
         "value": {"amount": 4000000, "currency": "GBP"},
     },
 }
 
 
-@pytest.mark.parametrize("body", [
-    OCDS_RELEASE,
-    {"releases": [OCDS_RELEASE]},
-    {"records": [{"compiledRelease": OCDS_RELEASE}]},
-    {"tender": OCDS_RELEASE["tender"]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        OCDS_RELEASE,
+        {"releases": [OCDS_RELEASE]},
+        {"records": [{"compiledRelease": OCDS_RELEASE}]},
+        {"tender": OCDS_RELEASE["tender"]},
+    ],
+)
 def test_recommend_accepts_ocds(client, body):
     data = client.post("/api/v1/recommend", json=body).json()
     assert data["request"]["cpv_divisions"] == ["85"]
@@ -138,26 +158,41 @@ def test_recommend_accepts_ocds(client, body):
     assert data["recommendations"][0]["slug"] == "fixture-homecare-ethical-charter"
 
 
-@pytest.mark.parametrize(("method", "url", "kwargs", "status"), [
-    ("get", "/api/v1/search", {"params": {"q": "x" * 501}}, 400),
-    ("get", "/api/v1/search", {"params": {"per_page": 51}}, 400),
-    ("get", "/api/v1/search", {"params": {"page": 0}}, 400),
-    ("get", "/api/v1/search", {"params": {"mode": "magic"}}, 400),
-    ("get", "/api/v1/search", {"params": {"theme": "not-a-theme"}}, 400),
-    ("get", "/api/v1/search", {"params": [("theme", f"t{i}") for i in range(21)]}, 400),
-    ("get", "/api/v1/search", {"params": {"year_from": 2020, "year_to": 2010}}, 400),
-    ("get", "/api/v1/case-studies/no-such-thing", {}, 404),
-    ("get", "/api/v1/case-studies/no-such-thing/similar", {}, 404),
-    ("get", "/api/v1/nowhere", {}, 404),
-    ("post", "/api/v1/recommend", {"json": {}}, 400),
-    ("post", "/api/v1/recommend", {"json": {"title": "x", "unknown": 1}}, 422),
-    ("post", "/api/v1/recommend", {"json": {"title": "x", "limit": 99}}, 422),
-    ("post", "/api/v1/recommend", {"json": {"title": "x", "region": "mars"}}, 400),
-    ("post", "/api/v1/recommend", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422),
-    ("post", "/api/v1/recommend", {"json": {"tender": {"items": []}}}, 400),
-    ("post", "/api/v1/recommend", {"content": b"{" + b" " * 70_000 + b"}",
-                                   "headers": {"content-type": "application/json"}}, 413),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status"),
+    [
+        ("get", "/api/v1/search", {"params": {"q": "x" * 501}}, 400),
+        ("get", "/api/v1/search", {"params": {"per_page": 51}}, 400),
+        ("get", "/api/v1/search", {"params": {"page": 0}}, 400),
+        ("get", "/api/v1/search", {"params": {"mode": "magic"}}, 400),
+        ("get", "/api/v1/search", {"params": {"theme": "not-a-theme"}}, 400),
+        ("get", "/api/v1/search", {"params": [("theme", f"t{i}") for i in range(21)]}, 400),
+        ("get", "/api/v1/search", {"params": {"year_from": 2020, "year_to": 2010}}, 400),
+        ("get", "/api/v1/case-studies/no-such-thing", {}, 404),
+        ("get", "/api/v1/case-studies/no-such-thing/similar", {}, 404),
+        ("get", "/api/v1/nowhere", {}, 404),
+        ("post", "/api/v1/recommend", {"json": {}}, 400),
+        ("post", "/api/v1/recommend", {"json": {"title": "x", "unknown": 1}}, 422),
+        ("post", "/api/v1/recommend", {"json": {"title": "x", "limit": 99}}, 422),
+        ("post", "/api/v1/recommend", {"json": {"title": "x", "region": "mars"}}, 400),
+        (
+            "post",
+            "/api/v1/recommend",
+            {"content": b"not json", "headers": {"content-type": "application/json"}},
+            422,
+        ),
+        ("post", "/api/v1/recommend", {"json": {"tender": {"items": []}}}, 400),
+        (
+            "post",
+            "/api/v1/recommend",
+            {
+                "content": b"{" + b" " * 70_000 + b"}",
+                "headers": {"content-type": "application/json"},
+            },
+            413,
+        ),
+    ],
+)
 def test_errors_are_json_with_the_right_status(client, method, url, kwargs, status):
     r = getattr(client, method)(url, **kwargs)
     assert r.status_code == status, r.text
@@ -167,7 +202,9 @@ def test_errors_are_json_with_the_right_status(client, method, url, kwargs, stat
 
 
 def test_security_headers_and_cors(client):
-    r = client.get("/api/v1/search", params={"q": "food"}, headers={"Origin": "https://tenders.example"})
+    r = client.get(
+        "/api/v1/search", params={"q": "food"}, headers={"Origin": "https://tenders.example"}
+    )
     assert r.headers["access-control-allow-origin"] == "*"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
@@ -183,7 +220,13 @@ def test_security_headers_and_cors(client):
 def test_openapi_documents_the_api(client):
     schema = client.get("/openapi.json").json()
     paths = set(schema["paths"])
-    assert {"/api/v1/search", "/api/v1/case-studies", "/api/v1/case-studies/{slug}",
-            "/api/v1/case-studies/{slug}/similar", "/api/v1/taxonomy", "/api/v1/recommend",
-            "/api/v1/healthz"} <= paths
+    assert {
+        "/api/v1/search",
+        "/api/v1/case-studies",
+        "/api/v1/case-studies/{slug}",
+        "/api/v1/case-studies/{slug}/similar",
+        "/api/v1/taxonomy",
+        "/api/v1/recommend",
+        "/api/v1/healthz",
+    } <= paths
     assert client.get("/docs").status_code == 200

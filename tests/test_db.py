@@ -75,8 +75,11 @@ def test_taxonomy_terms_and_links_are_stored(settings, engine):
             .order_by(CaseStudyTheme.position)
         ).all()
         assert themes == ["employment", "regeneration"]
-        cpv = s.exec(select(CaseStudyTag.slug).where(
-            CaseStudyTag.kind == "cpv", CaseStudyTag.case_study_slug == cs.slug)).all()
+        cpv = s.exec(
+            select(CaseStudyTag.slug).where(
+                CaseStudyTag.kind == "cpv", CaseStudyTag.case_study_slug == cs.slug
+            )
+        ).all()
         assert sorted(cpv) == ["45", "50"]
         assert s.get(Term, ("cpv_divisions", "45")).label == "Construction work"
         assert s.get(Theme, "environment").frameworks["toms_themes"] == ["Environment"]
@@ -120,4 +123,6 @@ def test_cli_load_uses_database_url(content_dir, tmp_path):
         app, ["load"], env={"KB_CONTENT_DIR": str(content_dir), "KB_DATABASE_URL": url}
     )
     assert result.exit_code == 0, result.output
-    assert load_info(make_engine(url)).case_studies == len(list((content_dir / "casestudies").glob("*.md")))
+    assert load_info(make_engine(url)).case_studies == len(
+        list((content_dir / "casestudies").glob("*.md"))
+    )

@@ -45,7 +45,7 @@ def test_pagination_links_keep_filters(client):
 
 def test_case_study_page(client):
     html = client.get("/case-studies/fixture-school-catering-food").text
-    assert "<h1 class=\"govuk-heading-xl\">Testshire County Council: healthy, local food" in html
+    assert '<h1 class="govuk-heading-xl">Testshire County Council: healthy, local food' in html
     assert "Figures are as reported by the sources listed below" in html
     assert 'href="https://www.example.org/fixture-school-catering-food"' in html
     assert "/edit/main/content/casestudies/fixture-school-catering-food.md" in html
@@ -71,8 +71,15 @@ def test_theme_and_outcome_pages(client):
 
 def test_recommend_form_get_post_and_errors(client):
     assert "Find what works" in client.get("/recommend").text
-    r = client.post("/recommend", data={"title": "School meals service", "cpv": "55520000",
-                                        "themes": ["environment"], "region": "south-west"})
+    r = client.post(
+        "/recommend",
+        data={
+            "title": "School meals service",
+            "cpv": "55520000",
+            "themes": ["environment"],
+            "region": "south-west",
+        },
+    )
     assert r.status_code == 200
     assert "Why it is recommended" in r.text and "Testshire County Council" in r.text
     assert "Outcomes you could ask for" in r.text and "Approaches other buyers used" in r.text
@@ -109,7 +116,11 @@ def test_widget_script_and_embed(client):
 
 
 def test_static_pages(client):
-    for path, phrase in [("/about", "How search works"), ("/accessibility", "WCAG"),
-                         ("/themes", "eight themes"), ("/docs", "/api/v1/recommend")]:
+    for path, phrase in [
+        ("/about", "How search works"),
+        ("/accessibility", "WCAG"),
+        ("/themes", "eight themes"),
+        ("/docs", "/api/v1/recommend"),
+    ]:
         r = client.get(path)
         assert r.status_code == 200 and phrase in r.text, path

@@ -16,7 +16,9 @@ from kb.taxonomy import load_taxonomy
 from kb.validate import check_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-VALID = (ROOT / "tests" / "fixtures" / "casestudies" / "example-council-local-labour.md").read_text()
+VALID = (
+    ROOT / "tests" / "fixtures" / "casestudies" / "example-council-local-labour.md"
+).read_text()
 TAXONOMY = load_taxonomy(ROOT / "content" / "taxonomy.yaml")
 TODAY = dt.date(2026, 11, 25)
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,16 +45,47 @@ def test_any_text_after_front_matter_marker(text):
     _check(("---\n" + text).encode("utf-8", "surrogatepass"))
 
 
-yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                         st.text(max_size=40), st.dates())
-yaml_values = st.recursive(yaml_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+yaml_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.dates(),
+)
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @FAST
-@given(st.dictionaries(st.sampled_from(["title", "organisation", "organisation_type", "region", "years",
-                                        "summary", "themes", "outcomes", "procurement", "evidence",
-                                        "sources", "last_reviewed", "extra"]), yaml_values, max_size=13))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "title",
+                "organisation",
+                "organisation_type",
+                "region",
+                "years",
+                "summary",
+                "themes",
+                "outcomes",
+                "procurement",
+                "evidence",
+                "sources",
+                "last_reviewed",
+                "extra",
+            ]
+        ),
+        yaml_values,
+        max_size=13,
+    )
+)
 def test_any_front_matter_mapping(front):
     try:
         text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n\n## Challenge\nx\n"
@@ -92,14 +125,32 @@ def test_rendered_markdown_never_contains_markup_from_input(text):
     assert 'src="javascript:' not in lowered and 'src="data:' not in lowered
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
-    "[x](JaVaScRiPt:alert(1))", "[x](data:text/html;base64,PHNjcmlwdD4=)", "![x](javascript:alert(1))",
-    "<a href='javascript:alert(1)'>x</a>", "[x](vbscript:msgbox)", "<svg onload=alert(1)>",
-    "[x]( javascript:alert(1))", "[x](java\tscript:alert(1))", "<https://ok.example/a?<script>>",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "![x](javascript:alert(1))",
+        "<a href='javascript:alert(1)'>x</a>",
+        "[x](vbscript:msgbox)",
+        "<svg onload=alert(1)>",
+        "[x]( javascript:alert(1))",
+        "[x](java\tscript:alert(1))",
+        "<https://ok.example/a?<script>>",
+    ],
+)
 def test_known_xss_payloads_are_neutralised(payload):
     html = render_markdown(payload).lower()
-    assert "<script" not in html and "<img" not in html and "<svg" not in html and "<a href='" not in html
-    assert 'href="javascript' not in html and 'href="data' not in html and 'href="vbscript' not in html
+    assert (
+        "<script" not in html
+        and "<img" not in html
+        and "<svg" not in html
+        and "<a href='" not in html
+    )
+    assert (
+        'href="javascript' not in html and 'href="data' not in html and 'href="vbscript' not in html
+    )
     assert 'src="javascript' not in html

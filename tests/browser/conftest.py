@@ -169,37 +169,59 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def _watch(context) -> Watch:
-    watch = Watch()
-    context.expose_binding("__svkbReportCsp", lambda _src, data: watch.csp.append(data))
-    context.add_init_script(CSP_LISTENER)
+class _Watched:
+    """A browser context shared by the session; each test gets a fresh Watch and a fresh page."""
 
-    def on_console(msg) -> None:
+    def __init__(self, browser, **kwargs):
+        self.watch = Watch()
+        self.context = browser.new_context(viewport={"width": 1100, "height": 900}, **kwargs)
+        self.context.set_default_timeout(10_000)
+        self.context.expose_binding(
+            "__svkbReportCsp", lambda _src, data: self.watch.csp.append(data)
+        )
+        self.context.add_init_script(CSP_LISTENER)
+        self.context.on("page", self._on_page)
+        self.context.on("response", self._on_response)
+
+    def _on_console(self, msg) -> None:
         text = msg.text
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
-            watch.csp.append(text)
+            self.watch.csp.append(text)
         elif msg.type == "error" and not text.startswith("Failed to load resource"):
-            watch.errors.append(text)
+            self.watch.errors.append(text)
 
-    def on_page(page) -> None:
-        page.on("console", on_console)
-        page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    def _on_page(self, page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.watch.errors.append(str(exc)))
 
-    def on_response(response) -> None:
+    def _on_response(self, response) -> None:
         req = response.request
         if response.status >= 400 and not req.is_navigation_request():
-            watch.failed.append(f"{response.status} {req.method} {response.url}")
+            self.watch.failed.append(f"{response.status} {req.method} {response.url}")
 
-    context.on("page", on_page)
-    context.on("response", on_response)
-    return watch
+    def page(self, watch_box: dict) -> Iterator:
+        self.watch = watch_box["watch"] = Watch()
+        pg = self.context.new_page()
+        yield pg
+        pg.close()
+        problems = self.watch.problems()
+        assert not problems, "the browser reported problems:\n" + "\n".join(problems)
 
 
-def _context(browser, **kwargs):
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, **kwargs)
-    context.set_default_timeout(10_000)
-    watch = _watch(context)
-    return context, watch
+@pytest.fixture(scope="session")
+def js_context(browser):
+    """The session's JavaScript-enabled browser context."""
+    watched = _Watched(browser)
+    yield watched
+    watched.context.close()
+
+
+@pytest.fixture(scope="session")
+def nojs_context(browser):
+    """The session's context with JavaScript disabled: the no-JavaScript path."""
+    watched = _Watched(browser, java_script_enabled=False)
+    yield watched
+    watched.context.close()
 
 
 @pytest.fixture
@@ -208,27 +230,16 @@ def watch_box() -> dict:
 
 
 @pytest.fixture
-def page(browser, watch_box):
-    """A fresh JavaScript-enabled page; the test fails on any CSP violation or script error."""
-    context, watch = _context(browser)
-    watch_box["watch"] = watch
-    pg = context.new_page()
-    yield pg
-    context.close()
-    problems = watch.problems()
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+def page(js_context, watch_box):
+    """A fresh JavaScript page; the test fails on any CSP violation, script error or failed
+    sub-resource (a stylesheet, script or API call answering 4xx/5xx)."""
+    yield from js_context.page(watch_box)
 
 
 @pytest.fixture
-def nojs_page(browser, watch_box):
-    """A fresh page with JavaScript disabled: the no-JavaScript path."""
-    context, watch = _context(browser, java_script_enabled=False)
-    watch_box["watch"] = watch
-    pg = context.new_page()
-    yield pg
-    context.close()
-    problems = watch.problems()
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+def nojs_page(nojs_context, watch_box):
+    """A fresh page with JavaScript disabled, watched the same way."""
+    yield from nojs_context.page(watch_box)
 
 
 @pytest.fixture
@@ -281,7 +292,9 @@ def run_axe(page, name: str = "") -> None:
         for v in result:
             lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
             for n in v["nodes"][:10]:
-                lines.append(f"    {json.dumps(n['target'])}: {(n['summary'] or '').splitlines()[-1:]}")
+                lines.append(
+                    f"    {json.dumps(n['target'])}: {(n['summary'] or '').splitlines()[-1:]}"
+                )
         pytest.fail("\n".join(lines), pytrace=False)
 
 

@@ -55,13 +55,16 @@ PAGES = [
     PageType(
         "recommend-errors",
         "/recommend",
-        then=submit_recommend({"Procurement category (CPV)": "abc", "Estimated value (optional)": "lots"}, 400),
+        then=submit_recommend(
+            {"Procurement category (CPV)": "abc", "Estimated value (optional)": "lots"}, 400
+        ),
     ),
     PageType(
         "recommend-results",
         "/recommend",
         then=submit_recommend(
-            {"Procurement title": "School meals and catering", "Procurement category (CPV)": "55"}, 200
+            {"Procurement title": "School meals and catering", "Procurement category (CPV)": "55"},
+            200,
         ),
     ),
     PageType("about", "/about"),

@@ -93,7 +93,9 @@ def test_recommendations_for_a_procurement(page, app_url, shot):
     page.get_by_label("Procurement category (CPV)").fill("90")
     page.get_by_label("Region (optional)").select_option("north-west")
     page.get_by_label("Employment").check()
-    with page.expect_response(lambda r: r.url == app_url + "/recommend" and r.request.method == "POST") as info:
+    with page.expect_response(
+        lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
+    ) as info:
         page.get_by_role("button", name="Find what works").click()
     assert info.value.status == 200
     heading = page.get_by_role("heading", name="Case studies for this procurement")
@@ -103,7 +105,9 @@ def test_recommendations_for_a_procurement(page, app_url, shot):
     expect(recs.first).to_contain_text("waste collection")
     expect(recs.first.locator(".app-why")).to_contain_text("Why it is recommended")
     # The form keeps what was entered, so the officer can refine it.
-    expect(page.get_by_label("Procurement title")).to_have_value("Household waste and recycling collection")
+    expect(page.get_by_label("Procurement title")).to_have_value(
+        "Household waste and recycling collection"
+    )
     expect(page.get_by_label("Employment")).to_be_checked()
     shot(page, "journey-06-recommendations")
 
@@ -117,7 +121,9 @@ def test_recommendations_for_a_procurement(page, app_url, shot):
 def test_recommend_errors_focus_the_summary(page, app_url, shot, axe):
     page.goto(app_url + "/recommend")
     page.get_by_label("Procurement category (CPV)").fill("not-a-code")
-    with page.expect_response(lambda r: r.url == app_url + "/recommend" and r.request.method == "POST") as info:
+    with page.expect_response(
+        lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
+    ) as info:
         page.get_by_role("button", name="Find what works").click()
     assert info.value.status == 400
     summary = page.locator(".govuk-error-summary")

@@ -20,13 +20,15 @@ def test_widget_and_iframe_on_another_origin(page, app_url, tender_url, shot):
         page.goto(tender_url + "/tender.html")
     response = api.value
     assert response.status == 200
-    assert response.request.headers.get("origin") == tender_url  # a real cross-origin call
+    assert response.request.all_headers().get("origin") == tender_url  # a real cross-origin call
     assert response.headers.get("access-control-allow-origin") in ("*", tender_url)
 
     widget = page.locator(".svkb-widget")
     expect(widget).to_have_count(1)
     assert widget.evaluate("el => el.shadowRoot !== null"), "the widget must render in a Shadow DOM"
-    heading = widget.get_by_role("heading", name="Social value: what worked for similar procurements")
+    heading = widget.get_by_role(
+        "heading", name="Social value: what worked for similar procurements"
+    )
     expect(heading).to_be_visible()
     links = widget.locator("li > a")
     expect(links.first).to_be_visible()
@@ -73,7 +75,9 @@ def test_widget_fails_quietly_with_a_link(page, app_url, tender_url, allow_faile
     page.route(f"{app_url}/api/v1/recommend", broken)
     page.goto(tender_url + "/tender.html")
     widget = page.locator(".svkb-widget")
-    fallback = widget.get_by_role("link", name="Find social value case studies for this procurement")
+    fallback = widget.get_by_role(
+        "link", name="Find social value case studies for this procurement"
+    )
     expect(fallback).to_be_visible()
     href = fallback.get_attribute("href")
     assert href.startswith(app_url + "/recommend?") and "cpv=90" in href
@@ -82,6 +86,8 @@ def test_widget_fails_quietly_with_a_link(page, app_url, tender_url, allow_faile
     assert computed(fallback, "color") == GOVUK_BLUE
     # The iframe on the same page still works: it does not depend on the JSON API.
     expect(
-        page.frame_locator("#embed").get_by_role("heading", name="Case studies for this procurement")
+        page.frame_locator("#embed").get_by_role(
+            "heading", name="Case studies for this procurement"
+        )
     ).to_be_visible()
     shot(page, f"widget-02-fallback-{failure}")

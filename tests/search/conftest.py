@@ -38,7 +38,11 @@ def built_index(tmp_path_factory, fixture_docs, vocabulary) -> Path:
     data = tmp_path_factory.mktemp("search-data")
     index_dir = data / "index"
     build_index(
-        fixture_docs, index_dir, model_name=MODEL, content_hash="fixture-v1", progress=False,
+        fixture_docs,
+        index_dir,
+        model_name=MODEL,
+        content_hash="fixture-v1",
+        progress=False,
         vocabulary=vocabulary,
     )
     return index_dir
