@@ -37,9 +37,10 @@ browser:
 run: setup
 	$(BIN)/kb serve
 
+# The database tests also run against a local PostgreSQL server, started here (Debian's package).
 test: setup browser
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	KB_TEST_POSTGRES_URL="$$(bash scripts/postgres.sh)" $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

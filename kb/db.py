@@ -242,10 +242,11 @@ def load_library(engine: Engine, library: Library) -> LoadInfo:
         for table in _TABLES:
             session.execute(delete(table))
         session.flush()
-        # Parents first so that databases enforcing foreign keys accept the inserts.
-        order = {t: i for i, t in enumerate(reversed(_TABLES))}
-        rows.sort(key=lambda r: order[type(r)])
-        session.add_all(rows)
+        # One table at a time, parents first, so that databases enforcing foreign keys (PostgreSQL)
+        # accept the inserts: without relationships the unit of work does not order them.
+        for table in reversed(_TABLES):
+            session.add_all([r for r in rows if type(r) is table])
+            session.flush()
         info = LoadInfo(
             content_hash=library.content_hash,
             case_studies=len(library.case_studies),

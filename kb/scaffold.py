@@ -22,7 +22,8 @@ from kb.models import SCOPES, SECTION_NAMES
 SLUG_TARGET_LENGTH = 60
 #: Words dropped from slugs: they make addresses longer without making them clearer.
 _SLUG_STOPWORDS = frozenset(
-    "a an and at by for from in into its of on or our the their to with".split()
+    {"a", "an", "and", "at", "by", "for", "from", "in", "into", "its", "of", "on", "or", "our"}
+    | {"the", "their", "to", "with"}
 )
 
 #: What each body section should hold (from content/TEMPLATE.md and docs/case-study-format.md).

@@ -23,6 +23,7 @@ round trip, so comments, quoting and key order are kept and the body is untouche
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import re
@@ -51,16 +52,16 @@ FEATURES = ("words", "passage_sim", "summary_sim", "relative_sim", "neighbours")
 #: feature means, standard deviations, coefficients (on standardised features) and intercept.
 DEFAULT_WEIGHTS: dict[str, dict[str, list[float] | float]] = {
     "theme": {
-        "mean": [0.0, 0.0, 0.0, 0.0, 0.0],
-        "std": [1.0, 1.0, 1.0, 1.0, 1.0],
-        "coef": [1.0, 1.0, 1.0, 1.0, 1.0],
-        "intercept": 0.0,
+        "mean": [1.0036, 0.3239, 0.2334, -0.0, 0.4126],
+        "std": [0.9643, 0.0957, 0.0948, 0.0805, 0.3213],
+        "coef": [1.0346, -0.1412, 0.027, 0.6496, 0.9872],
+        "intercept": -0.6018,
     },
     "outcome": {
-        "mean": [0.0, 0.0, 0.0, 0.0, 0.0],
-        "std": [1.0, 1.0, 1.0, 1.0, 1.0],
-        "coef": [1.0, 1.0, 1.0, 1.0, 1.0],
-        "intercept": 0.0,
+        "mean": [0.3079, 0.2628, 0.183, -0.0, 0.1371],
+        "std": [0.6558, 0.1056, 0.1041, 0.1007, 0.2096],
+        "coef": [1.1038, 0.953, -0.7145, 0.1289, 0.4916],
+        "intercept": -2.6844,
     },
 }
 
@@ -164,10 +165,14 @@ class LibraryEntry:
     themes: list[str]
     outcomes: list[str]
     cpv: list[str]
+    sections: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def head(self) -> str:
         return f"{self.title}. {self.summary}" if self.summary else self.title
+
+    def as_draft(self) -> Draft:
+        return Draft(self.title, self.summary, self.sections)
 
 
 def load_entries(paths: Sequence[Path]) -> list[LibraryEntry]:
@@ -189,6 +194,7 @@ def load_entries(paths: Sequence[Path]) -> list[LibraryEntry]:
                 d.listed("themes"),
                 d.listed("outcomes"),
                 d.listed("cpv"),
+                d.sections,
             )
         )
     return entries
@@ -226,13 +232,17 @@ class WordHits:
     hits: dict[str, list[str]]  # phrase -> where it was found
 
 
-def word_evidence(
-    parts: Sequence[tuple[str, str, float]], phrases: list[tuple[str, tuple[str, ...]]]
-) -> WordHits:
-    """Matches of ``phrases`` in ``parts`` = [(where, text, weight)]."""
+def tokenise_parts(parts: Sequence[tuple[str, str, float]]) -> list[tuple[str, list[str], float]]:
     from search.tokenize import tokenize
 
-    tokenised = [(where, tokenize(text), weight) for where, text, weight in parts]
+    return [(where, tokenize(text), weight) for where, text, weight in parts]
+
+
+def word_evidence(
+    tokenised: Sequence[tuple[str, list[str], float]],
+    phrases: list[tuple[str, tuple[str, ...]]],
+) -> WordHits:
+    """Matches of ``phrases`` in ``tokenised`` = [(where, tokens, weight)]."""
     score = 0.0
     hits: dict[str, list[str]] = {}
     for label, toks in phrases:
@@ -244,10 +254,10 @@ def word_evidence(
     return WordHits(score, hits)
 
 
-def _word_parts(draft: Draft) -> list[tuple[str, str, float]]:
+def _word_parts(draft: Draft) -> list[tuple[str, list[str], float]]:
     parts = [("title", draft.title, 2.0), ("summary", draft.summary, 2.0)]
     parts += [(f"'{h}' section" if h else "body", t, 1.0) for h, t in draft.sections]
-    return [p for p in parts if p[1]]
+    return tokenise_parts([p for p in parts if p[1]])
 
 
 # ---- suggestions -----------------------------------------------------------------------------
@@ -333,6 +343,7 @@ class TagSuggester:
         ]
         self._term_vecs: dict[str, np.ndarray] | None = None
         self._lib_vecs: np.ndarray | None = None
+        self._lib_cpv: list[dict[tuple[str, str], float]] | None = None
 
     # embeddings (cached on disk when a cache is given)
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -348,10 +359,8 @@ class TagSuggester:
         if todo:
             vecs = self.embedder.encode(list(todo.values()))
             new = list(zip(todo.keys(), vecs, strict=True))
-            try:
+            with contextlib.suppress(Exception):  # a read-only or locked cache only costs time
                 self.cache.put_many(new)
-            except Exception:  # a read-only or locked cache only costs time
-                pass
             found.update(new)
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
@@ -384,20 +393,31 @@ class TagSuggester:
         return DraftVectors(ps, vecs, head)
 
     # evidence
-    def features(
-        self, draft: Draft, dv: DraftVectors, exclude: frozenset[int] = frozenset()
-    ) -> dict[str, dict[str, Any]]:
-        """Per kind: the feature matrix (terms x FEATURES) and what the reasons need."""
+    def static_features(self, draft: Draft, dv: DraftVectors) -> dict[str, Any]:
+        """The evidence that does not depend on which library case studies are left out."""
         parts = _word_parts(draft)
         words = {
             kind: [word_evidence(parts, ph) for ph in phs] for kind, phs in self.phrases.items()
         }
+        lib_sims = (
+            self.library_vectors @ dv.head if dv.head is not None and self.library else np.zeros(0)
+        )
+        return {"parts": parts, "words": words, "lib_sims": lib_sims}
+
+    def features(
+        self,
+        draft: Draft,
+        dv: DraftVectors,
+        exclude: frozenset[int] = frozenset(),
+        static: dict[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Per kind: the feature matrix (terms x FEATURES) and what the reasons need."""
+        static = static or self.static_features(draft, dv)
+        words = static["words"]
         # Similar case studies (by title and summary), excluding the draft itself.
-        neighbours: list[tuple[int, float]] = []
-        if dv.head is not None and self.library:
-            sims = self.library_vectors @ dv.head
-            order = [i for i in np.argsort(-sims) if i not in exclude][:NEIGHBOURS]
-            neighbours = [(int(i), float(max(sims[i], 0.0))) for i in order]
+        sims = static["lib_sims"]
+        order = [i for i in np.argsort(-sims) if i not in exclude][:NEIGHBOURS]
+        neighbours = [(int(i), float(max(sims[i], 0.0))) for i in order]
         total = sum(s for _, s in neighbours) or 1.0
         out: dict[str, dict[str, Any]] = {}
         for kind, terms in self.terms.items():
@@ -454,7 +474,8 @@ class TagSuggester:
         limit: int | None = None,
     ) -> Suggestions:
         dv = dv or self.vectors(draft)
-        feats = self.features(draft, dv, exclude)
+        static = self.static_features(draft, dv)
+        feats = self.features(draft, dv, exclude, static)
         result: dict[str, list[Suggestion]] = {}
         for kind, terms in self.terms.items():
             f = feats[kind]
@@ -484,29 +505,78 @@ class TagSuggester:
                     )
                 )
             result[kind] = items[:limit] if limit else items
-        return Suggestions(result["theme"], result["outcome"], self.suggest_cpv(draft))
+        cpv = self.suggest_cpv(draft, exclude, static["parts"])
+        return Suggestions(result["theme"], result["outcome"], cpv)
 
-    def suggest_cpv(self, draft: Draft) -> list[Suggestion]:
-        """Divisions whose name or synonyms the draft uses, most-mentioned first."""
-        parts = _word_parts(draft)
-        present = set(draft.listed("cpv"))
-        out: list[Suggestion] = []
+    def _library_cpv(self) -> list[dict[tuple[str, str], float]]:
+        """For each library case study: (division, phrase) -> weighted count of mentions."""
+        if self._lib_cpv is None:
+            self._lib_cpv = [self._cpv_mentions(_word_parts(e.as_draft())) for e in self.library]
+        return self._lib_cpv
+
+    def _cpv_mentions(self, parts) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
         for term, phrases in zip(self.cpv_terms, self.cpv_phrases, strict=True):
-            if not phrases:
-                continue
-            ev = word_evidence(parts, phrases)
-            if not ev.hits:
-                continue
-            conf = 1.0 - math.exp(-0.35 * ev.score)
-            shown = [f"“{ph}” ({', '.join(w)})" for ph, w in list(ev.hits.items())[:3]]
+            for label, toks in phrases:
+                ev = word_evidence(parts, [(label, toks)])
+                if ev.hits:
+                    out[(term.slug, label)] = ev.score
+        return out
+
+    def suggest_cpv(
+        self,
+        draft: Draft,
+        exclude: frozenset[int] = frozenset(),
+        parts: list[tuple[str, list[str], float]] | None = None,
+    ) -> list[Suggestion]:
+        """Divisions whose name or synonyms the draft uses.
+
+        A mention is only as good as the phrase: "catering" nearly always means a catering
+        contract, "training" rarely means a training contract. Each phrase's reliability is
+        learned from the library, (k + 1) / (n + 2) where n shipped case studies use the phrase
+        and k of them are tagged with the division; a mention's strength grows with how often
+        and where (title and summary count double) it appears. Confidence is
+        1 - prod(1 - reliability x strength) over the division's phrases.
+        """
+        parts = parts if parts is not None else _word_parts(draft)
+        present = set(draft.listed("cpv"))
+        library = self._library_cpv()
+        mentions = self._cpv_mentions(parts)
+        by_div: dict[str, list[tuple[str, float, int, int]]] = {}
+        hits_by_div: dict[str, dict[str, list[str]]] = {}
+        for term, phrases in zip(self.cpv_terms, self.cpv_phrases, strict=True):
+            ev = word_evidence(parts, phrases) if phrases else None
+            if ev and ev.hits:
+                hits_by_div[term.slug] = ev.hits
+        for (div, label), score in mentions.items():
+            n = k = 0
+            for j, lib in enumerate(library):
+                if j in exclude or (div, label) not in lib:
+                    continue
+                n += 1
+                k += div in self.library[j].cpv
+            reliability = (k + 1) / (n + 2)
+            strength = 1.0 - math.exp(-0.5 * score)
+            by_div.setdefault(div, []).append((label, reliability * strength, k, n))
+        out: list[Suggestion] = []
+        for div, items in by_div.items():
+            conf = 1.0 - math.prod(1.0 - p for _, p, _, _ in items)
+            hits = hits_by_div.get(div, {})
+            reasons = []
+            for label, _, k, n in sorted(items, key=lambda t: -t[1])[:3]:
+                where = ", ".join(hits.get(label, []))
+                reasons.append(
+                    f"names the service: “{label}” ({where}); {k} of {n} shipped case studies "
+                    f"that use it are tagged {div}"
+                )
             out.append(
                 Suggestion(
                     "cpv",
-                    term.slug,
-                    term.label,
+                    div,
+                    self.taxonomy.cpv_divisions.label(div),
                     conf,
-                    ["names the service: " + "; ".join(shown)],
-                    term.slug in present,
+                    reasons,
+                    div in present,
                 )
             )
         out.sort(key=lambda s: -s.confidence)

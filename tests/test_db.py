@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
 from kb.cli import app
@@ -47,9 +48,25 @@ def s_exists(engine, slug: str) -> bool:
         return s.get(CaseStudyRecord, slug) is not None
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, settings) -> str:
+    """Every database test runs on SQLite and on a real PostgreSQL server (started by `make test`)."""
+    if request.param == "sqlite":
+        return settings.resolved_database_url
+    url = os.environ.get("KB_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("KB_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server (set KB_TEST_POSTGRES_URL, or run `make test`)")
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)  # each test starts from an empty database
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
-def engine(settings):
-    return make_engine(settings.resolved_database_url)
+def engine(db_url):
+    return make_engine(db_url)
 
 
 def test_load_is_idempotent(settings, engine):
@@ -100,7 +117,7 @@ def test_removed_file_disappears(settings, engine, content_dir):
         assert all(src.case_study_slug != "second-example" for src in s.exec(select(Source)).all())
 
 
-def test_invalid_content_leaves_database_unchanged(settings, engine, content_dir, tmp_path):
+def test_invalid_content_leaves_database_unchanged(db_url, engine, content_dir):
     load_into_db(engine, load_library(content_dir))
     before = _dump(engine)
     broken = Path(__file__).parent / "fixtures" / "broken" / "unknown-terms.md"
@@ -110,15 +127,15 @@ def test_invalid_content_leaves_database_unchanged(settings, engine, content_dir
     result = CliRunner().invoke(
         app,
         ["load"],
-        env={"KB_CONTENT_DIR": str(content_dir), "KB_DATA_DIR": str(settings.data_dir)},
+        env={"KB_CONTENT_DIR": str(content_dir), "KB_DATABASE_URL": db_url},
     )
     assert result.exit_code == 1
     assert "database was left unchanged" in result.output
     assert _dump(engine) == before
 
 
-def test_cli_load_uses_database_url(content_dir, tmp_path):
-    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+def test_cli_load_uses_database_url(content_dir, db_url):
+    url = db_url
     result = CliRunner().invoke(
         app, ["load"], env={"KB_CONTENT_DIR": str(content_dir), "KB_DATABASE_URL": url}
     )

@@ -42,6 +42,17 @@ def widget_rendered(page, app_url):
     expect(page.locator(".svkb-widget li a").first).to_be_visible()
 
 
+OVERFLOW_JS = """() => {
+    const doc = document.documentElement;
+    if (doc.scrollWidth <= doc.clientWidth) return null;
+    const wide = [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > doc.clientWidth + 1)
+        .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                   + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
+    return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, elements: wide.slice(0, 8)};
+}"""
+
+
 PAGES = [
     PageType("home", "/"),
     PageType("search-results", "/search?q=apprenticeships"),
@@ -91,6 +102,11 @@ def test_page_type_is_accessible(page, app_url, axe, shot, security_headers, pt:
     expect(page).to_have_title(re.compile(r"Social Value Knowledge Base$"))
     shot(page, f"page-{pt.name}")
     axe(page, pt.name)
+    # WCAG 1.4.10 reflow: no horizontal scrolling at 1100 px or at 320 CSS px wide.
+    for width in (1100, 320):
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = page.evaluate(OVERFLOW_JS)
+        assert not overflow, f"{pt.name} scrolls sideways at {width}px: {overflow}"
 
 
 def test_suggest_page_is_accessible(page, app_url, axe, shot, security_headers):
