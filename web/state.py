@@ -27,6 +27,28 @@ class Snapshot:
         return bool(self.problems)
 
 
+class KeywordFallback:
+    """Wraps a search engine so that, when the embedding model cannot be used, searches run in
+    keyword mode instead of failing; the reason is reported as a problem on every page."""
+
+    def __init__(self, engine: Any, model_error: str | None):
+        self._engine = engine
+        self.model_error = model_error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def __len__(self) -> int:
+        return len(self._engine)
+
+    def search(self, query: Any) -> Any:
+        from dataclasses import replace
+
+        if self.model_error and query.mode != "keyword" and query.text:
+            query = replace(query, mode="keyword")
+        return self._engine.search(query)
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings):
         from search.engine import IndexHolder
@@ -36,7 +58,26 @@ class KnowledgeBase:
         self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
         self._catalogue: Catalogue | None = None
         self._catalogue_error: str | None = None
+        self._model_error: str | None = None
+        self._model_checked = False
         self._lock = threading.Lock()
+
+    def _check_model(self, engine: Any) -> None:
+        """Load the embedding model once; if it fails, search falls back to keywords."""
+        if self._model_checked:
+            return
+        with self._lock:
+            if self._model_checked:
+                return
+            try:
+                engine.embed(["model check"])
+            except Exception as exc:
+                self._model_error = (
+                    f"semantic search is unavailable because the embedding model could not be "
+                    f"loaded ({exc.__class__.__name__}: {str(exc)[:200]}); results use keyword "
+                    "search only"
+                )
+            self._model_checked = True
 
     def _refresh_catalogue(self, want_hash: str | None) -> None:
         """Reload from the database when a new build was published (or nothing is loaded yet)."""
@@ -71,8 +112,17 @@ class KnowledgeBase:
             engine = self.holder.get()
         except SearchError as exc:
             problems.append(str(exc))
+        except Exception as exc:  # a corrupt index file must not take the whole site down
+            problems.append(
+                f"the search index cannot be opened ({exc.__class__.__name__}): run `kb build`"
+            )
         if self.holder.last_error is not None and engine is not None:
             problems.append(f"a newer search index could not be opened: {self.holder.last_error}")
+        if engine is not None:
+            self._check_model(engine)
+            if self._model_error:
+                problems.append(self._model_error)
+            engine = KeywordFallback(engine, self._model_error)
         self._refresh_catalogue(engine.manifest.content_hash if engine is not None else None)
         catalogue = self._catalogue
         if self._catalogue_error:

