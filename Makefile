@@ -35,6 +35,7 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 run: setup
+	$(BIN)/kb build
 	$(BIN)/kb serve
 
 # The database tests also run against a local PostgreSQL server, started here (Debian's package).
