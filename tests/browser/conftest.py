@@ -57,7 +57,7 @@ def _skip_reason() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = _skip_reason()
     for item in items:
-        if Path(str(item.fspath)).resolve().is_relative_to(HERE):
+        if Path(item.path).resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
@@ -73,13 +73,6 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@dataclass
-class LiveServer:
-    url: str
-    server: object
-    thread: threading.Thread
-
-
 def _serve(asgi_app) -> Iterator[str]:
     import uvicorn
 
@@ -91,11 +84,11 @@ def _serve(asgi_app) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = threading.Event()
-    for _ in range(200):  # up to 10 s
+    ticker = threading.Event()
+    for _ in range(400):  # up to 20 s: poll for uvicorn's "started" flag
         if server.started or not thread.is_alive():
             break
-        deadline.wait(0.05)
+        ticker.wait(0.05)
     if not server.started:
         raise RuntimeError("the test server did not start")
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
 
 def result_count(page) -> int:
@@ -35,15 +35,19 @@ def test_search_filter_case_study_and_tag(page, app_url, shot, security_headers)
     page.wait_for_url(re.compile(r"theme=environment"))
     expect(page.locator("#f-theme-environment")).to_be_checked()
     selected = page.locator(".app-selected-filters")
-    expect(selected.get_by_role("link", name=re.compile(r"Theme: Environment"))).to_be_visible()
+    expect(
+        selected.get_by_role("link", name=re.compile(r"Theme: Environmental Impact"))
+    ).to_be_visible()
     filtered = result_count(page)
     assert 1 <= filtered <= total
     for tags in page.locator(".app-search-result .app-tags").all():
-        expect(tags).to_contain_text("Environment")
+        expect(tags).to_contain_text("Environmental Impact")
     shot(page, "journey-02-filter-applied")
 
     # Remove it again.
-    selected.get_by_role("link", name=re.compile(r"Theme: Environment.*remove this filter")).click()
+    selected.get_by_role(
+        "link", name=re.compile(r"Theme: Environmental Impact.*remove this filter")
+    ).click()
     page.wait_for_url(lambda url: "theme=" not in url)
     expect(page.locator(".app-selected-filters")).to_have_count(0)
     expect(page.locator("#f-theme-environment")).not_to_be_checked()
@@ -128,6 +132,8 @@ def test_recommend_errors_focus_the_summary(page, app_url, shot, axe):
     assert info.value.status == 400
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
+    expect(page.locator("#cpv")).to_have_class(re.compile(r"\bgovuk-input--error\b"))
+    expect(page.locator("#cpv")).to_have_attribute("aria-describedby", "cpv-hint cpv-error")
     expect(page).to_have_title(re.compile(r"^Error: "))
     summary.get_by_role("link", name=re.compile("Enter CPV codes")).click()
     expect(page.locator("#cpv")).to_be_focused()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
 GOVUK_BLUE = "rgb(29, 112, 184)"
 
@@ -16,8 +16,15 @@ def computed(locator, prop: str) -> str:
 
 def test_widget_and_iframe_on_another_origin(page, app_url, tender_url, shot):
     assert app_url != tender_url
-    with page.expect_response(f"{app_url}/api/v1/recommend") as api:
+    with (
+        page.expect_response(f"{app_url}/widget.js") as script,
+        page.expect_response(f"{app_url}/api/v1/recommend") as api,
+    ):
         page.goto(tender_url + "/tender.html")
+    js = script.value.all_headers()
+    assert js["content-type"].startswith("text/javascript")
+    assert js["x-content-type-options"] == "nosniff"
+    assert js["cross-origin-resource-policy"] == "cross-origin"
     response = api.value
     assert response.status == 200
     assert response.request.all_headers().get("origin") == tender_url  # a real cross-origin call

@@ -398,3 +398,31 @@ def test_threads_share_one_engine(engine):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda q: ids(engine.search(SearchQuery(q)))[:1], queries))
     assert results[:5] == results[5:10]
+
+
+def test_hnsw_index_agrees_with_exact(tmp_path, fixture_docs, engine):
+    index_dir = tmp_path / "index"
+    m = build_index(
+        fixture_docs,
+        index_dir,
+        model_name=MODEL,
+        content_hash="v1",
+        progress=False,
+        hnsw_min_passages=1,
+    )
+    assert m.settings["hnsw"] is True
+    approx = SearchEngine.open(index_dir, model_name=MODEL)
+    assert approx._hnsw is not None
+    for q in ["battery lorries collecting rubbish", "volunteers running a library", "fair pay"]:
+        for mode in ("semantic", "hybrid"):
+            assert (
+                ids(approx.search(SearchQuery(q, mode=mode)))[:3]
+                == ids(engine.search(SearchQuery(q, mode=mode)))[:3]
+            )
+    res = approx.search(
+        SearchQuery("school catering wages", mode="semantic", filters={"region": ["scotland"]})
+    )
+    assert ids(res) == ["fx-ethical-homecare"]
+    assert [h.id for h in approx.similar("fx-retrofit-homes", k=2)] == [
+        h.id for h in engine.similar("fx-retrofit-homes", k=2)
+    ]
