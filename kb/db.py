@@ -154,6 +154,20 @@ def create_schema(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+def _schema_is_current(conn) -> bool:
+    """Whether every table exists with every column this version expects."""
+    from sqlalchemy import inspect
+
+    insp = inspect(conn)
+    for table in SQLModel.metadata.sorted_tables:
+        if not insp.has_table(table.name):
+            return False
+        have = {c["name"] for c in insp.get_columns(table.name)}
+        if not {c.name for c in table.columns} <= have:
+            return False
+    return True
+
+
 def _rows(library: Library) -> list[SQLModel]:
     tax = library.taxonomy
     rows: list[SQLModel] = []
@@ -235,10 +249,17 @@ def _rows(library: Library) -> list[SQLModel]:
 
 
 def load_library(engine: Engine, library: Library) -> LoadInfo:
-    """Replace the database content with the library's, in one transaction."""
-    create_schema(engine)
+    """Replace the database content with the library's, in one transaction.
+
+    The database holds nothing but what the content gives it, so a schema from an older version
+    is dropped and recreated in the same transaction instead of migrated.
+    """
     rows = _rows(library)
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with engine.connect() as conn, conn.begin():
+        if not _schema_is_current(conn):
+            SQLModel.metadata.drop_all(conn)
+        SQLModel.metadata.create_all(conn)
+        session = Session(bind=conn, expire_on_commit=False)
         for table in _TABLES:
             session.execute(delete(table))
         session.flush()
@@ -253,6 +274,8 @@ def load_library(engine: Engine, library: Library) -> LoadInfo:
             loaded_at=dt.datetime.now(dt.UTC),
         )
         session.add(info)
+        session.flush()
+        session.close()
     return info
 
 

@@ -67,3 +67,53 @@ def client(app):
 
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def xss_settings(tmp_path_factory) -> Settings:
+    """A library of hostile text, plus a record that bypassed validation (raw HTML, javascript:)."""
+    import datetime as dt
+
+    from sqlmodel import Session
+
+    from kb.db import CaseStudyRecord, CaseStudyTheme, Source, make_engine
+    from kb.indexing import build
+
+    root = tmp_path_factory.mktemp("xss")
+    content = root / "content"
+    (content / "casestudies").mkdir(parents=True)
+    shutil.copy(ROOT / "content" / "taxonomy.yaml", content)
+    for f in (FIXTURES / "xss").glob("*.md"):
+        shutil.copy(f, content / "casestudies" / f.name)
+    settings = Settings(content_dir=content, data_dir=root / "var")
+    build(settings)
+    # A record that bypassed validation: raw HTML in the body and a javascript: source.
+    with Session(make_engine(settings.resolved_database_url)) as s:
+        s.add(
+            CaseStudyRecord(
+                slug="xss-bypassed",
+                title="Bypassed <script>window.__xss='db'</script>",
+                organisation="<img src=x onerror=alert(1)>",
+                organisation_type="local-authority",
+                year_start=2020,
+                summary="<svg onload=alert(1)>",
+                evidence="self-reported",
+                scope="contract",
+                last_reviewed=dt.date(2026, 1, 1),
+                path="x",
+                body="## Challenge\n\n<script>window.__xss='body'</script>\n\n[x](javascript:alert(1))\n",
+                content_hash="x",
+            )
+        )
+        s.add(CaseStudyTheme(case_study_slug="xss-bypassed", theme_slug="employment"))
+        s.add(
+            Source(
+                case_study_slug="xss-bypassed",
+                position=0,
+                title="<b>bad</b>",
+                url="javascript:alert(1)",
+                type="own",
+            )
+        )
+        s.commit()
+    return settings

@@ -143,3 +143,14 @@ def test_cli_load_uses_database_url(content_dir, db_url):
     assert load_info(make_engine(url)).case_studies == len(
         list((content_dir / "casestudies").glob("*.md"))
     )
+
+
+def test_an_older_schema_is_replaced(settings, engine):
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE term (vocabulary VARCHAR(40), slug VARCHAR(80), label VARCHAR)")
+        )
+    load_into_db(engine, load_library(settings.content_dir))
+    assert _counts(engine)["Term"] > 0

@@ -4,21 +4,18 @@ Starts `kb serve` on a free port over the shipped content (building the index fi
 then runs N concurrent clients for a fixed time across search, case-study pages, recommendations
 and the widget API. Bounded in time and request count; talks only to 127.0.0.1.
 
-    python bench/http.py --clients 20 --duration 30 --workers 1
-    python bench/http.py --clients 50 --duration 60 --workers 2 --json
+    python bench/load_http.py --clients 20 --duration 30 --workers 1
+    python bench/load_http.py --clients 50 --duration 60 --workers 2 --json
+
+(Not called http.py: a file of that name would shadow the standard library's http package for
+every script in bench/.)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-
-# This file is called http.py: keep its folder off the import path so that it does not shadow
-# the standard library's http package (which httpx imports).
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
-import argparse
 import asyncio
 import json
 import random
@@ -36,16 +33,29 @@ ROOT = Path(__file__).resolve().parents[1]
 KB = str(Path(sys.executable).parent / "kb")
 
 QUERIES = [
-    "long-term employment regeneration", "apprenticeships on construction frameworks",
-    "Real Living Wage", "community wealth building", "school meals local food",
-    "home care workers paid for travel time", "carbon reduction", "NT1 local recruitment",
-    "sustained jobs for economically inactive residents", "spend with local small businesses",
+    "long-term employment regeneration",
+    "apprenticeships on construction frameworks",
+    "Real Living Wage",
+    "community wealth building",
+    "school meals local food",
+    "home care workers paid for travel time",
+    "carbon reduction",
+    "NT1 local recruitment",
+    "sustained jobs for economically inactive residents",
+    "spend with local small businesses",
 ]
 RECOMMEND = [
-    {"title": "Responsive housing repairs", "cpv": ["50700000"], "region": "north-east",
-     "themes": ["employment"]},
-    {"title": "Domiciliary care framework", "description": "Home care for older people.",
-     "cpv": ["85312000"]},
+    {
+        "title": "Responsive housing repairs",
+        "cpv": ["50700000"],
+        "region": "north-east",
+        "themes": ["employment"],
+    },
+    {
+        "title": "Domiciliary care framework",
+        "description": "Home care for older people.",
+        "cpv": ["85312000"],
+    },
     {"title": "Waste and recycling collection", "cpv": ["90511000"], "themes": ["environment"]},
 ]
 
@@ -61,7 +71,9 @@ def rss_mb(pid: int) -> float:
     total = 0
     pids = [pid]
     try:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+        )
         pids += [int(p) for p in out.stdout.split()]
     except OSError:
         pass
@@ -85,7 +97,11 @@ def pick(kind: str, slugs: list[str]) -> tuple[str, str, dict | None]:
         return "GET", f"/case-studies/{random.choice(slugs)}", None
     if kind == "recommend":
         return "POST", "/api/v1/recommend", random.choice(RECOMMEND)
-    return "POST", "/api/v1/recommend", {**random.choice(RECOMMEND), "limit": 3}  # the widget's call
+    return (
+        "POST",
+        "/api/v1/recommend",
+        {**random.choice(RECOMMEND), "limit": 3},
+    )  # the widget's call
 
 
 KINDS = ["search", "search_page", "case_study", "recommend", "widget"]
@@ -93,7 +109,10 @@ KINDS = ["search", "search_page", "case_study", "recommend", "widget"]
 
 async def run_load(base: str, clients: int, duration: float, max_requests: int) -> dict:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        slugs = [c["slug"] for c in (await client.get("/api/v1/case-studies?per_page=100")).json()["results"]]
+        slugs = [
+            c["slug"]
+            for c in (await client.get("/api/v1/case-studies?per_page=100")).json()["results"]
+        ]
         times: dict[str, list[float]] = {k: [] for k in KINDS}
         errors: list[str] = []
         sent = 0
@@ -132,10 +151,14 @@ async def run_load(base: str, clients: int, duration: float, max_requests: int) 
         "error_samples": errors[:5],
         "seconds": round(elapsed, 1),
         "rps": round(len(every) / elapsed, 1),
-        "p50_ms": pct(every, 50), "p95_ms": pct(every, 95), "p99_ms": pct(every, 99),
+        "p50_ms": pct(every, 50),
+        "p95_ms": pct(every, 95),
+        "p99_ms": pct(every, 99),
         "mean_ms": round(statistics.fmean(every), 1) if every else 0.0,
-        "by_kind": {k: {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95), "p99_ms": pct(v, 99)}
-                    for k, v in times.items()},
+        "by_kind": {
+            k: {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95), "p99_ms": pct(v, 99)}
+            for k, v in times.items()
+        },
     }
 
 
@@ -159,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     server = subprocess.Popen(
         [KB, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -184,12 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"{result['clients']} clients, {result['workers']} worker(s), {result['seconds']} s: "
-              f"{result['requests']} requests, {result['rps']} req/s, {result['errors']} errors")
+        print(
+            f"{result['clients']} clients, {result['workers']} worker(s), {result['seconds']} s: "
+            f"{result['requests']} requests, {result['rps']} req/s, {result['errors']} errors"
+        )
         print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}")
         for kind, m in result["by_kind"].items():
-            print(f"  {kind:12} n={m['n']:6}  p50 {m['p50_ms']:7.1f}  p95 {m['p95_ms']:7.1f}  "
-                  f"p99 {m['p99_ms']:7.1f}")
+            print(
+                f"  {kind:12} n={m['n']:6}  p50 {m['p50_ms']:7.1f}  p95 {m['p95_ms']:7.1f}  "
+                f"p99 {m['p99_ms']:7.1f}"
+            )
         print(f"server RSS: {result['rss_mb_before']} MB before, {result['rss_mb_after']} MB after")
     return 1 if result["errors"] else 0
 
