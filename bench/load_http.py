@@ -14,15 +14,15 @@ every script in bench/.)
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import asyncio
 import json
+import os
 import random
 import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
