@@ -108,6 +108,14 @@ def app_url(built_settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def xss_url(xss_settings) -> Iterator[str]:
+    """The app serving the hostile-content library (tests/fixtures/xss)."""
+    from web.app import create_app
+
+    yield from _serve(create_app(xss_settings))
+
+
+@pytest.fixture(scope="session")
 def tender_url(app_url: str) -> Iterator[str]:
     """A different origin serving test tender pages that embed the widget and the iframe."""
     from starlette.applications import Starlette
