@@ -210,7 +210,7 @@ def recommend(
             reasons.append(
                 Reason(
                     "outcomes",
-                    "Delivers outcomes your description mentions: "
+                    "Delivers outcomes your procurement mentions: "
                     + ", ".join(tax.outcomes.label(o) for o in named_outcomes),
                     named_outcomes,
                 )

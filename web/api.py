@@ -47,36 +47,79 @@ def search_response(snap: SnapshotDep, pairs: list[tuple[str, str]]) -> dict[str
     }
 
 
-@router.get("/search", response_model=schemas.SearchResponse, responses=ERRORS)
+@router.get(
+    "/search",
+    summary="Search case studies",
+    response_model=schemas.SearchResponse,
+    responses=ERRORS,
+)
 def search(
     request: Request,
     snap: SnapshotDep,
     q: Annotated[
         str, Query(max_length=500, description="Search text; empty lists everything.")
     ] = "",
-    mode: Annotated[str, Query(pattern="^(hybrid|keyword|semantic)$")] = "hybrid",
-    sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
-    page: Annotated[int, Query(ge=1, le=200)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 10,
-    theme: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI query lists
-    outcome: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    region: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    organisation_type: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    cpv: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    stage: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    evidence: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    year_from: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    mode: Annotated[
+        str,
+        Query(
+            pattern="^(hybrid|keyword|semantic)$",
+            description="hybrid (default), keyword or semantic.",
+        ),
+    ] = "hybrid",
+    sort: Annotated[
+        str,
+        Query(
+            pattern="^(relevance|date)$",
+            description="relevance, or date (most recently reviewed first).",
+        ),
+    ] = "relevance",
+    page: Annotated[int, Query(ge=1, le=200, description="Page number, from 1.")] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=MAX_PER_PAGE, description="Results per page (at most 50).")
+    ] = 10,
+    theme: Annotated[list[str], Query(max_length=20, description="Theme slugs (repeatable).")] = [],  # noqa: B006 - FastAPI query lists
+    outcome: Annotated[
+        list[str], Query(max_length=20, description="Outcome slugs (repeatable).")
+    ] = [],  # noqa: B006
+    region: Annotated[
+        list[str], Query(max_length=20, description="Region slugs, e.g. north-east (repeatable).")
+    ] = [],  # noqa: B006
+    organisation_type: Annotated[
+        list[str], Query(max_length=20, description="Organisation type slugs (repeatable).")
+    ] = [],  # noqa: B006
+    cpv: Annotated[
+        list[str],
+        Query(max_length=20, description="Two-digit CPV divisions, e.g. 45 (repeatable)."),
+    ] = [],  # noqa: B006
+    stage: Annotated[
+        list[str], Query(max_length=20, description="Procurement stage slugs (repeatable).")
+    ] = [],  # noqa: B006
+    evidence: Annotated[
+        list[str], Query(max_length=20, description="Evidence level slugs (repeatable).")
+    ] = [],  # noqa: B006
+    year_from: Annotated[
+        int | None, Query(ge=1990, le=2100, description="Work running in or after this year.")
+    ] = None,
+    year_to: Annotated[
+        int | None, Query(ge=1990, le=2100, description="Work running in or before this year.")
+    ] = None,
 ) -> dict[str, Any]:
     """Hybrid search with filters (OR within a filter, AND across filters) and facet counts."""
     return search_response(snap, list(request.query_params.multi_items()))
 
 
-@router.get("/case-studies", response_model=schemas.CaseStudyList, responses=ERRORS)
+@router.get(
+    "/case-studies",
+    summary="List case studies",
+    response_model=schemas.CaseStudyList,
+    responses=ERRORS,
+)
 def list_case_studies(
     snap: SnapshotDep,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=100, description="Case studies per page (at most 100).")
+    ] = 20,
 ) -> dict[str, Any]:
     """All case studies, by title."""
     catalogue = require_catalogue(snap)
@@ -90,7 +133,12 @@ def list_case_studies(
     }
 
 
-@router.get("/case-studies/{slug}", response_model=schemas.CaseStudyDetail, responses=ERRORS)
+@router.get(
+    "/case-studies/{slug}",
+    summary="Get a case study",
+    response_model=schemas.CaseStudyDetail,
+    responses=ERRORS,
+)
 def get_case_study(slug: str, snap: SnapshotDep) -> dict[str, Any]:
     """One case study: metadata, its Markdown and the rendered (sanitised) HTML."""
     cs = require_catalogue(snap).get(slug)
@@ -100,10 +148,15 @@ def get_case_study(slug: str, snap: SnapshotDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/case-studies/{slug}/similar", response_model=schemas.SimilarResponse, responses=ERRORS
+    "/case-studies/{slug}/similar",
+    summary="Similar case studies",
+    response_model=schemas.SimilarResponse,
+    responses=ERRORS,
 )
 def similar(
-    slug: str, snap: SnapshotDep, limit: Annotated[int, Query(ge=1, le=20)] = 5
+    slug: str,
+    snap: SnapshotDep,
+    limit: Annotated[int, Query(ge=1, le=20, description="How many similar case studies.")] = 5,
 ) -> dict[str, Any]:
     """The case studies most like this one ("more like this")."""
     from search.errors import DocumentNotFound
@@ -116,7 +169,7 @@ def similar(
     return {"slug": slug, "results": [hit_json(engine, h) for h in hits]}
 
 
-@router.get("/taxonomy", responses=ERRORS)
+@router.get("/taxonomy", summary="The controlled vocabulary", responses=ERRORS)
 def taxonomy(snap: SnapshotDep) -> dict[str, Any]:
     """The controlled vocabulary: themes (with framework mappings), outcomes and other terms."""
     return require_catalogue(snap).taxonomy.to_dict()
@@ -149,7 +202,12 @@ def procurement_from_body(body: dict[str, Any], taxonomy) -> tuple[ProcurementRe
     return req, fields.limit, fields.mode
 
 
-@router.post("/recommend", response_model=schemas.RecommendResponse, responses=ERRORS)
+@router.post(
+    "/recommend",
+    summary="Recommend case studies for a procurement",
+    response_model=schemas.RecommendResponse,
+    responses=ERRORS,
+)
 def recommend_endpoint(
     snap: SnapshotDep,
     body: Annotated[
@@ -211,7 +269,7 @@ def health_json(snap) -> dict[str, Any]:
     }
 
 
-@router.get("/healthz", response_model=schemas.Health)
+@router.get("/healthz", summary="Service health", response_model=schemas.Health)
 def healthz(snap: SnapshotDep) -> dict[str, Any]:
     """Whether the index and database are loaded and in step, with counts and build details."""
     return health_json(snap)
