@@ -10,7 +10,6 @@ is new to the embedding cache (copies that shared text would be embedded once).
 from __future__ import annotations
 
 # ruff: noqa: E402  (imports follow the sys.path fix-up below)
-
 import os
 import sys
 

@@ -11,9 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from search.casestudies import load_casestudies  # noqa: E402
+from kb.indexing import eval_corpus, library_documents  # noqa: E402
 from search.documents import Document  # noqa: E402
-from search.taxonomy import load_taxonomy_vocabulary  # noqa: E402
 
 CONTENT = ROOT / "content"
 REGIONS = [
@@ -31,7 +30,7 @@ REGIONS = [
     "northern-ireland",
 ]
 
-QUERIES = [
+SHORT_QUERIES = [
     "long-term employment regeneration",
     "apprenticeships on construction frameworks",
     "sustained jobs for economically inactive residents",
@@ -47,23 +46,41 @@ QUERIES = [
     "community asset transfer of libraries",
     "measuring social value with the National TOMs",
     "school meals local food",
+    "volunteering by supplier staff",
+    "prompt payment of subcontractors",
+    "apprenticeships for care leavers",
+    "zero-hours contracts in home care",
+    "social value in IT contracts",
+]
+TENDER_QUERIES = [
     "We are procuring a highways maintenance contract worth 40 million pounds over seven years "
     "and want the contractor to create local jobs, apprenticeships and to spend with local SMEs.",
     "A framework for housing repairs and planned maintenance. Social value should focus on "
     "training for tenants, work placements and reducing fuel poverty.",
     "Domiciliary care re-tender: we want fair pay for care workers and better continuity of care "
     "for older people.",
-    "volunteering by supplier staff",
-    "prompt payment of subcontractors",
+    "The council is re-procuring its waste collection and street cleansing service. We want "
+    "the contractor to pay the Real Living Wage, cut vehicle emissions and recruit from the "
+    "most deprived wards.",
+    "A framework for school catering: healthier menus, local food producers and work "
+    "placements for young people.",
 ]
+QUERIES = SHORT_QUERIES + TENDER_QUERIES
 
 
 def shipped_documents() -> list[Document]:
-    return load_casestudies(CONTENT / "casestudies", CONTENT / "taxonomy.yaml")
+    return library_documents(CONTENT)[0]
+
+
+def load_eval_corpus(beir_dir: Path):
+    """(documents, vocabulary) of an evaluation folder: BEIR corpus.jsonl, or the case studies."""
+    from search.evaluate import load_corpus
+
+    return eval_corpus(beir_dir) or load_corpus(beir_dir)
 
 
 def vocabulary():
-    return load_taxonomy_vocabulary(CONTENT / "taxonomy.yaml")
+    return library_documents(CONTENT)[1]
 
 
 def replicate(docs: list[Document], n: int, *, distinct_text: bool = False) -> list[Document]:

@@ -14,7 +14,6 @@ fresh process opens it and measures, per mode:
 from __future__ import annotations
 
 # ruff: noqa: E402  (imports follow the sys.path fix-up below)
-
 import os
 import sys
 
@@ -34,7 +33,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import QUERIES, ROOT, content_hash, replicate, shipped_documents, vocabulary
+from common import (
+    QUERIES,
+    ROOT,
+    TENDER_QUERIES,
+    content_hash,
+    replicate,
+    shipped_documents,
+    vocabulary,
+)
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -78,11 +85,19 @@ def serve(index_dir: Path, rounds: int) -> dict:
                         )
                     )
                 )
+        n_q = len(QUERIES)
+        short = [x for k, x in enumerate(cold) if QUERIES[k % n_q] not in TENDER_QUERIES]
+        tender = [x for k, x in enumerate(cold) if QUERIES[k % n_q] in TENDER_QUERIES]
         out[mode] = {
             "p50_ms": pct([w for w, _ in cold], 50),
             "p95_ms": pct([w for w, _ in cold], 95),
             "cpu_p50_ms": pct([c for _, c in cold], 50),
             "cpu_p95_ms": pct([c for _, c in cold], 95),
+            "short_p50_ms": pct([w for w, _ in short], 50),
+            "short_p95_ms": pct([w for w, _ in short], 95),
+            "short_cpu_p95_ms": pct([c for _, c in short], 95),
+            "tender_p50_ms": pct([w for w, _ in tender], 50),
+            "tender_p95_ms": pct([w for w, _ in tender], 95),
             "repeated_p50_ms": pct([w for w, _ in warm], 50),
             "repeated_p95_ms": pct([w for w, _ in warm], 95),
             "same_text_new_filter_p50_ms": pct([w for w, _ in refilter], 50),

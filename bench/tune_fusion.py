@@ -9,12 +9,11 @@ the SciFact test figure is not tuned on itself.
 from __future__ import annotations
 
 # ruff: noqa: E402  (imports follow the sys.path fix-up below)
-
 import os
 import sys
 
-# Keep bench/ off the front of the import path: bench/http.py would shadow the standard library's
-# http package and bench/search.py the search package. The repository root goes first instead.
+# Keep bench/ off the front of the import path: bench/search.py would shadow the search package.
+# The repository root goes first instead.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0]) == _HERE:
     sys.path.pop(0)
@@ -30,11 +29,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from common import load_eval_corpus
+
 from search.build import build_index
 from search.engine import SearchEngine
 from search.evaluate import (
     find_qrels,
-    load_corpus,
     load_qrels,
     load_queries,
     run_queries,
@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--extra", action="store_true", help="also try tag boosts and cut-offs")
     ap.add_argument("--no-extra-text", action="store_true", help="index without extra_text")
     args = ap.parse_args()
-    docs, vocab = load_corpus(args.dir)
+    docs, vocab = load_eval_corpus(args.dir)
     if args.no_extra_text:
         for d in docs:
             d.extra_text = ""

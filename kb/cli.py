@@ -174,17 +174,30 @@ def evaluate(
     """Index a BEIR collection in a temporary folder and report nDCG@10, Recall@100 and MRR@10."""
     import json
 
-    from search.evaluate import MODES, evaluate_beir
+    from search.evaluate import MODES, evaluate_beir, is_beir_dir
 
     modes = mode or list(MODES)
     bad = [m for m in modes if m not in MODES]
     if bad:
         raise _fail(f"unknown mode '{bad[0]}': use {', '.join(MODES)}", 2)
-    if not (directory / "corpus.jsonl").exists():
-        raise _fail(f"{directory} is not a BEIR folder (no corpus.jsonl)", 2)
+    if not is_beir_dir(directory):
+        raise _fail(f"{directory} is not a BEIR folder (corpus, queries.jsonl and qrels)", 2)
+    from kb.content import ContentInvalid
+    from kb.indexing import eval_corpus
+
     settings = _settings()
+    try:
+        corpus = eval_corpus(directory)  # our own judged set: its corpus is the case studies
+    except ContentInvalid as exc:
+        raise _fail(f"the case studies are invalid:\n{exc}") from exc
+    docs, vocab = corpus if corpus else (None, None)
     res = evaluate_beir(
-        directory, modes, model_name=settings.model, progress=not as_json and sys.stderr.isatty()
+        directory,
+        modes,
+        model_name=settings.model,
+        documents=docs,
+        vocabulary=vocab,
+        progress=not as_json and sys.stderr.isatty(),
     )
     meta = res.pop("_meta")
     if as_json:

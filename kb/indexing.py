@@ -56,6 +56,25 @@ def vocabulary(taxonomy: Taxonomy) -> dict[str, dict[str, list[str]]]:
     return vocabulary_from_taxonomy(taxonomy.to_dict())
 
 
+def library_documents(content_dir: Path) -> tuple[list, dict[str, dict[str, list[str]]]]:
+    """The validated case studies of a content folder as search documents, with the vocabulary."""
+    library = load_library(content_dir)
+    docs = [to_document(cs, library.taxonomy) for cs in library.case_studies]
+    return docs, vocabulary(library.taxonomy)
+
+
+def eval_corpus(eval_dir: Path) -> tuple[list, dict[str, dict[str, list[str]]]] | None:
+    """For a judged set whose corpus.yaml names a content folder: its documents; else None."""
+    import yaml
+
+    spec_path = Path(eval_dir) / "corpus.yaml"
+    if not spec_path.exists():
+        return None
+    spec = yaml.safe_load(spec_path.read_text("utf-8")) or {}
+    casestudies = (Path(eval_dir) / spec.get("casestudies", "../casestudies")).resolve()
+    return library_documents(casestudies.parent)
+
+
 @dataclass
 class BuildResult:
     library: Library

@@ -18,6 +18,7 @@ is closed) unless forced: see ``in_ci``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -160,6 +161,16 @@ async def check_urls_async(
         return list(await asyncio.gather(*(run(client, u) for u in urls)))
 
 
+def _run(coro):
+    """asyncio.run, also when this thread already runs an event loop (then in a worker thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def check_links(
     paths: Sequence[Path],
     *,
@@ -169,7 +180,7 @@ def check_links(
 ) -> list[LinkResult]:
     """Check every source URL cited in ``paths``."""
     cited = collect_urls(paths)
-    results = asyncio.run(
+    results = _run(
         check_urls_async(list(cited), timeout=timeout, concurrency=concurrency, transport=transport)
     )
     for r in results:

@@ -1,6 +1,6 @@
 """Suggest themes, outcomes and CPV divisions for a draft case study, and say why.
 
-Each theme and outcome gets five pieces of evidence, which a small logistic model turns into a
+Each theme and outcome gets seven pieces of evidence, which a small logistic model turns into a
 confidence (an estimate of the probability that a reviewer would tag it):
 
 - **words**: the term's label and synonyms from ``content/taxonomy.yaml`` found in the draft
@@ -11,7 +11,9 @@ confidence (an estimate of the probability that a reviewer would tag it):
 - **relative similarity**: how far the best passage similarity stands above the draft's average
   over all terms of that kind (drafts differ in how "close" they are to everything);
 - **similar case studies**: how many of the five shipped case studies most similar to the draft
-  (title and summary embeddings, similarity-weighted) carry the term.
+  (title and summary embeddings, similarity-weighted) carry the term;
+- **related words and similarity**: the strongest word and passage evidence for the outcomes
+  under a theme (for a theme), or for the themes above an outcome (for an outcome).
 
 The weights were fitted on the shipped case studies by ``bench/suggest_tags.py``, which also
 measures the suggestions leave-one-out. CPV divisions are suggested only when the text names the
@@ -27,6 +29,8 @@ import contextlib
 import io
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,24 +50,38 @@ MAX_OUTCOMES = 8
 MAX_CPV = 10
 NEIGHBOURS = 5
 PASSAGE_WORDS = 80  # smaller than the index's passages, so a reason points at a paragraph
-FEATURES = ("words", "passage_sim", "summary_sim", "relative_sim", "neighbours")
+FEATURES = (
+    "words",
+    "passage_sim",
+    "summary_sim",
+    "relative_sim",
+    "neighbours",
+    "related_words",
+    "related_sim",
+)
 
 #: Fitted by `python bench/suggest_tags.py --fit` on the 52 shipped case studies:
 #: feature means, standard deviations, coefficients (on standardised features) and intercept.
 DEFAULT_WEIGHTS: dict[str, dict[str, list[float] | float]] = {
     "theme": {
-        "mean": [1.0036, 0.3239, 0.2334, -0.0, 0.4126],
-        "std": [0.9643, 0.0957, 0.0948, 0.0805, 0.3213],
-        "coef": [1.0346, -0.1412, 0.027, 0.6496, 0.9872],
-        "intercept": -0.6018,
+        "mean": [1.0036, 0.3239, 0.2334, -0.0, 0.4126, 1.071, 0.388],
+        "std": [0.9643, 0.0957, 0.0948, 0.0805, 0.3213, 0.8877, 0.1047],
+        "coef": [0.8622, -0.2153, 0.0351, 0.4922, 1.0275, 1.2116, -0.0978],
+        "intercept": -0.6743,
     },
     "outcome": {
-        "mean": [0.3079, 0.2628, 0.183, -0.0, 0.1371],
-        "std": [0.6558, 0.1056, 0.1041, 0.1007, 0.2096],
-        "coef": [1.1038, 0.953, -0.7145, 0.1289, 0.4916],
-        "intercept": -2.6844,
+        "mean": [0.3079, 0.2628, 0.183, -0.0, 0.1371, 1.4361, 0.3418],
+        "std": [0.6558, 0.1056, 0.1041, 0.1007, 0.2096, 0.9742, 0.1087],
+        "coef": [1.1712, 0.1866, -0.6689, 0.7273, 0.6388, 0.502, 0.353],
+        "intercept": -2.913,
     },
 }
+
+
+#: Embeddings kept in memory across suggesters (the web app and tests build several).
+_MEMO: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 20_000
 
 
 # ---- reading a draft -------------------------------------------------------------------------
@@ -342,26 +360,43 @@ class TagSuggester:
             _phrases(t, with_label=len(t.label.split()) <= 3) for t in self.cpv_terms
         ]
         self._term_vecs: dict[str, np.ndarray] | None = None
+        self.links = np.array(
+            [
+                [float(th.slug in o.themes and not o.cross_cutting) for o in self.terms["outcome"]]
+                for th in self.terms["theme"]
+            ]
+        )
         self._lib_vecs: np.ndarray | None = None
         self._lib_cpv: list[dict[tuple[str, str], float]] | None = None
 
     # embeddings (cached on disk when a cache is given)
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of ``texts``: from memory, then the disk cache, then the model."""
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        if self.cache is None:
-            return self.embedder.encode(list(texts))
         from search.embedding import text_key
 
+        model = str(getattr(self.embedder, "path", "")) or str(id(self.embedder))
         keys = [text_key(t) for t in texts]
-        found = self.cache.get_many(keys)
+        with _MEMO_LOCK:
+            found = {k: _MEMO[(model, k)] for k in keys if (model, k) in _MEMO}
+        missing = [k for k in keys if k not in found]
+        if missing and self.cache is not None:
+            found.update(self.cache.get_many(missing))
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
             vecs = self.embedder.encode(list(todo.values()))
             new = list(zip(todo.keys(), vecs, strict=True))
-            with contextlib.suppress(Exception):  # a read-only or locked cache only costs time
-                self.cache.put_many(new)
+            if self.cache is not None:
+                with contextlib.suppress(Exception):  # a read-only or locked cache costs time only
+                    self.cache.put_many(new)
             found.update(new)
+        with _MEMO_LOCK:
+            for k in keys:
+                _MEMO[(model, k)] = found[k]
+                _MEMO.move_to_end((model, k))
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
     @staticmethod
@@ -419,7 +454,7 @@ class TagSuggester:
         order = [i for i in np.argsort(-sims) if i not in exclude][:NEIGHBOURS]
         neighbours = [(int(i), float(max(sims[i], 0.0))) for i in order]
         total = sum(s for _, s in neighbours) or 1.0
-        out: dict[str, dict[str, Any]] = {}
+        base: dict[str, dict[str, Any]] = {}
         for kind, terms in self.terms.items():
             tv = self.term_vectors[kind]
             n = len(terms)
@@ -431,7 +466,6 @@ class TagSuggester:
             else:
                 best_idx = np.zeros(n, dtype=int)
                 passage_sim = summary_sim = np.zeros(n)
-            relative = passage_sim - passage_sim.mean()
             field_name = "themes" if kind == "theme" else "outcomes"
             nb = np.zeros(n)
             nb_names: list[list[str]] = [[] for _ in range(n)]
@@ -442,21 +476,64 @@ class TagSuggester:
                     if j is not None:
                         nb[j] += s / total
                         nb_names[j].append(self.library[i].slug)
+            base[kind] = {
+                "words_log": np.log1p([w.score for w in words[kind]]),
+                "passage_sim": passage_sim,
+                "summary_sim": summary_sim,
+                "best": best_idx,
+                "nb": nb,
+                "nb_names": nb_names,
+            }
+        # Themes and outcomes support each other: an outcome's words are evidence for the
+        # themes it sits under, and a theme's for its outcomes.
+        link = self.links  # themes x outcomes, 1 where the outcome sits under the theme
+        related = {
+            "theme": (
+                (link * base["outcome"]["words_log"][None, :]).max(axis=1),
+                (link * base["outcome"]["passage_sim"][None, :]).max(axis=1),
+            ),
+            "outcome": (
+                (link * base["theme"]["words_log"][:, None]).max(axis=0),
+                (link * base["theme"]["passage_sim"][:, None]).max(axis=0),
+            ),
+        }
+        # Which related term gave the word evidence, for the reasons.
+        related_from = {
+            "theme": (link * base["outcome"]["words_log"][None, :]).argmax(axis=1),
+            "outcome": (link * base["theme"]["words_log"][:, None]).argmax(axis=0),
+        }
+        out: dict[str, dict[str, Any]] = {}
+        for kind in self.terms:
+            b = base[kind]
+            other = "outcome" if kind == "theme" else "theme"
+            related_reasons: list[str] = []
+            for j in range(len(self.terms[kind])):
+                reason = ""
+                if related[kind][0][j] > 0:
+                    k = int(related_from[kind][j])
+                    hits = words[other][k].hits
+                    shown = ", ".join(f"“{ph}”" for ph in list(hits)[:2])
+                    where = "under it" if kind == "theme" else "it sits under"
+                    reason = f"words for the {other} {where}, {self.terms[other][k].slug}: {shown}"
+                related_reasons.append(reason)
             x = np.column_stack(
                 [
-                    np.log1p([w.score for w in words[kind]]),
-                    passage_sim,
-                    summary_sim,
-                    relative,
-                    nb,
+                    b["words_log"],
+                    b["passage_sim"],
+                    b["summary_sim"],
+                    b["passage_sim"] - b["passage_sim"].mean(),
+                    b["nb"],
+                    related[kind][0],
+                    related[kind][1],
                 ]
             ).astype(np.float64)
             out[kind] = {
                 "x": x,
                 "words": words[kind],
-                "best": best_idx,
-                "passage_sim": passage_sim,
-                "neighbours": nb_names,
+                "best": b["best"],
+                "passage_sim": b["passage_sim"],
+                "neighbours": b["nb_names"],
+                "related": related_reasons,
             }
         return out
 
@@ -489,6 +566,8 @@ class TagSuggester:
                 if hits:
                     shown = [f"“{ph}” ({', '.join(w)})" for ph, w in list(hits.items())[:3]]
                     reasons.append("words: " + "; ".join(shown))
+                if f["related"][j]:
+                    reasons.append(f["related"][j])
                 if len(dv.passages):
                     where, text, _ = dv.passages[int(f["best"][j])]
                     reasons.append(
@@ -705,11 +784,11 @@ def apply_to_text(text: str, chosen: WriteResult) -> str:
     """``text`` with ``chosen`` added to its front matter; everything else byte-for-byte."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-    if not chosen.changed:
-        return text
     newline = "\r\n" if "\r\n" in text else "\n"
     norm = text.replace("\r\n", "\n")
     yaml_text, body, _ = split(norm)  # raises FrontMatterError without front matter
+    if not chosen.changed:
+        return text
     lines = norm.split("\n")
     closing = next(i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "..."))
     y = _yaml()

@@ -38,12 +38,12 @@ from .errors import BuildError
 from .fusion import FusionConfig
 from .tokenize import tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_BUILDS = 2  # the current build and the one before it (a reader may still be opening it)
-PAUSE_ENV = "SEARCH_TEST_BUILD_PAUSE"
-#: from this many passages (about 17,000 case studies) an HNSW graph is added for semantic search;
+PAUSE_ENV = "SEARCH_TEST_BUILD_PAUSE"  # test hook: "stage:seconds" sleeps at that stage
+#: from this many passages (about 3,500 case studies) an HNSW graph is added for semantic search;
 #: below it exact search over every passage takes a few milliseconds
-HNSW_MIN_PASSAGES = 100_000  # test hook: "stage:seconds"
+HNSW_MIN_PASSAGES = 20_000
 
 
 @dataclass
@@ -309,6 +309,17 @@ def build_index(
             retriever.index(corpus_tokens, show_progress=False)
             retriever.save(str(tmp / "bm25"), show_progress=False)
             vocab_size = len(retriever.vocab_dict)
+            # Each passage's distinct term ids, for choosing and highlighting snippets quickly.
+            vd = retriever.vocab_dict
+            term_lists = [
+                np.unique(np.asarray([vd[t] for t in tokenize(p.text) if t in vd], dtype=np.int32))
+                for p in passages
+            ]
+            offsets = np.zeros(len(passages) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(t) for t in term_lists])
+            flat = np.concatenate(term_lists) if term_lists else np.zeros(0, dtype=np.int32)
+            np.save(tmp / "passage_terms.npy", flat.astype(np.int32))
+            np.save(tmp / "passage_terms_offsets.npy", offsets)
 
             # 5. documents, passages, vocabulary
             _write_json(tmp / "documents.json", [d.to_json() for d in documents])

@@ -23,14 +23,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .build import FORMAT_VERSION, Manifest, current_build_id
-from .documents import FACET_FIELDS, Document, keyword_text
+from .documents import FACET_FIELDS, Document
 from .embedding import Embedder, model_identity, model_label, resolve_model
 from .errors import DocumentNotFound, IndexMismatch, IndexUnavailable, SearchError
 from .fusion import MODES, FusionConfig, minmax
@@ -179,6 +178,8 @@ class SearchEngine:
                 self._hnsw = None
                 self._index = faiss.read_index(str(build_dir / "vectors.faiss"))
             self._bm25 = bm25s.BM25.load(str(build_dir / "bm25"), show_progress=False)
+            self._pt_flat = np.load(build_dir / "passage_terms.npy")
+            self._pt_off = np.load(build_dir / "passage_terms_offsets.npy")
             vpath = build_dir / "vocabulary.json"
             self.vocabulary = json.loads(vpath.read_text("utf-8")) if vpath.exists() else {}
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
@@ -241,8 +242,8 @@ class SearchEngine:
         self._result_cache: OrderedDict[tuple, SearchResults] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_size = 256
-        self._doc_terms = lru_cache(maxsize=4096)(self._doc_terms_uncached)
-        self._passage_terms = lru_cache(maxsize=16384)(self._passage_terms_uncached)
+        self._csc_indptr = self._bm25.scores["indptr"]
+        self._csc_indices = self._bm25.scores["indices"]
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -364,7 +365,7 @@ class SearchEngine:
                 self._score_cache.move_to_end(key)
                 return hit
         tokens = tokenize(text)
-        out: dict[str, Any] = {"tokens": tokens}
+        out: dict[str, Any] = {"tokens": tokens, "text": text}
         if mode in ("hybrid", "keyword"):
             out["kw"] = self._keyword_scores(tokens)
         if mode in ("hybrid", "semantic"):
@@ -612,16 +613,28 @@ class SearchEngine:
         return cand, score, sem_top
 
     # ------------------------------------------------------------------ hits
-    def _doc_terms_uncached(self, i: int) -> frozenset[str]:
-        return frozenset(tokenize(keyword_text(self._docs[i])))
+    def _query_term_ids(self, tokens: list[str]) -> np.ndarray:
+        return np.unique(
+            np.asarray([self._vocab_ids[t] for t in tokens if t in self._vocab_ids], dtype=np.int32)
+        )
 
-    def _passage_terms_uncached(self, p: int) -> frozenset[str]:
-        return frozenset(tokenize(self._p_text[p]))
+    def _doc_has_term(self, i: int, term_id: int) -> bool:
+        """Whether document ``i`` contains the term (from the BM25 index's sorted postings)."""
+        a, b = int(self._csc_indptr[term_id]), int(self._csc_indptr[term_id + 1])
+        postings = self._csc_indices[a:b]
+        k = int(np.searchsorted(postings, i))
+        return k < len(postings) and int(postings[k]) == i
+
+    def _passage_overlap(self, p: int, qids: np.ndarray) -> int:
+        """How many of the query's distinct terms passage ``p`` contains."""
+        terms = self._pt_flat[self._pt_off[p] : self._pt_off[p + 1]]
+        return int(np.count_nonzero(np.isin(qids, terms, assume_unique=True)))
 
     def _best_passage(
-        self, i: int, qstems: set[str], info: dict[str, Any], mode: str
-    ) -> tuple[int, float | None]:
-        """The passage to show for document ``i`` and its similarity to the query (if known)."""
+        self, i: int, qids: np.ndarray, info: dict[str, Any], mode: str
+    ) -> tuple[int, float | None, float | None]:
+        """The passage to show for document ``i``, its similarity to the query and the
+        document's (best-passage) similarity, when the query was embedded."""
         s, e = int(self._p_start[i]), int(self._p_end[i])
         sims = None
         if info and "qv" in info:
@@ -630,17 +643,18 @@ class SearchEngine:
                 if "passage_sem" in info
                 else self._vectors[s:e] @ info["qv"]
             )
+        doc_sim = float(sims.max()) if sims is not None else None
         if e - s == 1 or not info:
-            return s, (float(sims[0]) if sims is not None else None)
+            return s, (float(sims[0]) if sims is not None else None), doc_sim
         best, best_score = s, -np.inf
         for p in range(s, e):
-            kwf = len(qstems & self._passage_terms(p)) / len(qstems) if qstems else 0.0
+            kwf = self._passage_overlap(p, qids) / len(qids) if len(qids) else 0.0
             sc = (float(sims[p - s]) if sims is not None and mode != "keyword" else 0.0) + (
                 0.5 * kwf if mode != "semantic" else 0.0
             )
             if sc > best_score + 1e-9:
                 best, best_score = p, sc
-        return best, (float(sims[best - s]) if sims is not None else None)
+        return best, (float(sims[best - s]) if sims is not None else None), doc_sim
 
     def _rank_of(self, scores: np.ndarray, i: int, allowed: np.ndarray) -> int:
         return int(np.count_nonzero(allowed & (scores > scores[i]))) + 1
@@ -659,20 +673,31 @@ class SearchEngine:
         doc = self._docs[i]
         tokens = info.get("tokens", []) if info else []
         qstems = set(tokens)
-        p, p_sim = self._best_passage(i, qstems, info, mode)
+        qids = self._query_term_ids(tokens)
+        p, p_sim, doc_sim = self._best_passage(i, qids, info, mode)
         snippet = highlight(self._p_text[p] or doc.title, qstems, SNIPPET_WORDS)
         heading = self._p_heading[p]
         why: dict[str, Any] = {}
         if info:
-            doc_terms = self._doc_terms(i)
-            why["keyword_terms"] = sorted({t for t in tokens if t in doc_terms})
+            found = {
+                t
+                for t in set(tokens)
+                if t in self._vocab_ids and self._doc_has_term(i, self._vocab_ids[t])
+            }
+            # the query's own words (lower-cased) whose stems the document contains
+            why["keyword_terms"] = list(
+                dict.fromkeys(
+                    m.group(0).lower()
+                    for m in iter_words(info.get("text", ""))
+                    if found.intersection(word_stems(m.group(0)))
+                )
+            )
             if "kw" in info:
                 kw = float(info["kw"][i])
                 why["keyword_score"] = round(kw, 4)
                 why["rank_keyword"] = self._rank_of(info["kw"], i, allowed) if kw > 0 else None
             if "qv" in info:
-                sim = float(self._sem_for_docs(info, np.array([i]))[0])
-                why["semantic_similarity"] = round(sim, 4)
+                why["semantic_similarity"] = round(doc_sim, 4) if doc_sim is not None else None
                 pos = np.nonzero(sem_top == i)[0] if sem_top is not None else []
                 why["rank_semantic"] = int(pos[0]) + 1 if len(pos) else None
                 if p_sim is not None:

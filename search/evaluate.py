@@ -62,20 +62,11 @@ def load_corpus(beir_dir: Path) -> tuple[list[Document], dict[str, dict[str, lis
     jsonl = beir_dir / "corpus.jsonl"
     if jsonl.exists():
         return load_beir_corpus(jsonl), None
-    spec_path = beir_dir / "corpus.yaml"
-    if spec_path.exists():
-        import yaml
-
-        from .casestudies import load_casestudies
-        from .taxonomy import load_taxonomy_vocabulary
-
-        spec = yaml.safe_load(spec_path.read_text("utf-8")) or {}
-        folder = (beir_dir / spec.get("casestudies", "../casestudies")).resolve()
-        tax = spec.get("taxonomy")
-        tax_path = (beir_dir / tax).resolve() if tax else None
-        docs = load_casestudies(folder, tax_path)
-        vocab = load_taxonomy_vocabulary(tax_path) if tax_path else None
-        return docs, vocab
+    if (beir_dir / "corpus.yaml").exists():
+        # The corpus is the shipped case studies, which only `kb` reads and validates.
+        raise FileNotFoundError(
+            f"{beir_dir} takes its corpus from the case studies (corpus.yaml): run `kb eval {beir_dir}`."
+        )
     raise FileNotFoundError(f"No corpus.jsonl (or corpus.yaml) in {beir_dir}.")
 
 
@@ -155,6 +146,8 @@ def evaluate_beir(
     split: str = "test",
     fusion: FusionConfig | None = None,
     progress: bool = False,
+    documents: list[Document] | None = None,
+    vocabulary: dict[str, dict[str, list[str]]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Index the BEIR corpus in ``dir`` and score each mode on its judged queries.
 
@@ -174,7 +167,10 @@ def evaluate_beir(
     try:
         root.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        docs, vocab = load_corpus(beir_dir)
+        if documents is not None:  # given by the caller (`kb eval` on the case studies)
+            docs, vocab = list(documents), vocabulary
+        else:
+            docs, vocab = load_corpus(beir_dir)
         h = hashlib.sha256()
         for d in docs:
             h.update(d.fingerprint().encode())
