@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.content import Library, load_library
-from kb.db import LoadInfo, make_engine
+from kb.db import LoadInfo, load_info, make_engine
 from kb.db import load_library as load_into_db
 from kb.models import CaseStudy
 from kb.settings import Settings
@@ -83,13 +83,16 @@ class BuildResult:
 
 
 def build(settings: Settings, *, progress: bool = False) -> BuildResult:
-    """Validate, load the database and build the index. Raises ContentInvalid on bad content.
+    """Validate, build the index, load the database, then publish. Raises ContentInvalid.
 
-    The index is written to a temporary folder and switched in atomically, so a failure at any
-    point leaves the previous index serving.
+    The order makes the database the commit point. A failure or kill before the database
+    commits leaves the previous index and database serving together; a kill after it leaves a
+    complete, unpublished build of the new content, which `reconcile` publishes at the next start
+    or build. A running app keeps serving its previous build as a whole until the switch.
     """
-    from search.build import build_index
+    from search.build import build_index, publish_build
 
+    reconcile(settings)
     library = load_library(settings.content_dir)
     documents = [to_document(cs, library.taxonomy) for cs in library.case_studies]
     manifest = build_index(
@@ -99,9 +102,56 @@ def build(settings: Settings, *, progress: bool = False) -> BuildResult:
         content_hash=library.content_hash,
         progress=progress,
         vocabulary=vocabulary(library.taxonomy),
+        publish=False,
     )
     info = load_into_db(make_engine(settings.resolved_database_url), library)
+    _pause("loaded")
+    publish_build(settings.index_dir, manifest.build_id)
     return BuildResult(library, info, manifest)
+
+
+def _pause(stage: str) -> None:
+    """Test hook (the kill tests): KB_TEST_BUILD_PAUSE=stage:seconds sleeps at that stage."""
+    import os
+    import sys
+    import time
+
+    name, _, secs = os.environ.get("KB_TEST_BUILD_PAUSE", "").partition(":")
+    if name == stage:
+        print(f"[kb.indexing] pausing at {stage}", file=sys.stderr, flush=True)
+        time.sleep(float(secs or 30))
+
+
+def reconcile(settings: Settings) -> str | None:
+    """Finish a build that was interrupted after its database load: publish the index build that
+    matches the database. Returns what it did, or None when index and database already agree."""
+    import json
+
+    from search.build import find_build, publish_build
+    from search.errors import SearchError
+
+    try:
+        info = load_info(make_engine(settings.resolved_database_url))
+    except Exception:  # no database yet, or unreadable: nothing to reconcile against
+        return None
+    if info is None:
+        return None
+    try:
+        current = json.loads((Path(settings.index_dir) / "manifest.json").read_text("utf-8"))
+        if current.get("content_hash") == info.content_hash:
+            return None
+    except (OSError, ValueError):
+        pass
+    build_id = find_build(settings.index_dir, info.content_hash)
+    if build_id is None:
+        return None
+    try:
+        publish_build(settings.index_dir, build_id)
+    except SearchError:
+        return None  # another process is building or publishing
+    return (
+        f"published build {build_id}, which matches the database (an earlier build was interrupted)"
+    )
 
 
 def index_exists(settings: Settings) -> bool:

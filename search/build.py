@@ -246,8 +246,13 @@ def build_index(
     bm25_k1: float = 1.2,
     bm25_b: float = 0.75,
     hnsw_min_passages: int | None = None,
+    publish: bool = True,
 ) -> Manifest:
     """Build an index of ``documents`` and switch ``index_dir`` over to it atomically.
+
+    With ``publish=False`` the complete build is left beside the current one, and
+    :func:`publish_build` switches to it later: a caller that must also update a database
+    publishes only once the database holds the same content (see ``kb.indexing.build``).
 
     ``vocabulary`` (optional) is facet name -> value slug -> [label, synonyms...], e.g. from
     :func:`search.taxonomy.vocabulary_from_taxonomy`; it is stored with the index and used to
@@ -370,12 +375,51 @@ def build_index(
             os.rename(tmp, final)
             _fsync_dir(bdir)
             _pause("renamed")
-            link_tmp = index_dir.parent / f".{index_dir.name}.link-{build_id}"
-            os.symlink(os.path.join(bdir.name, build_id), link_tmp)
-            os.replace(link_tmp, index_dir)
-            _fsync_dir(index_dir.parent)
+            if publish:
+                _switch(index_dir, build_id)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _gc_builds(index_dir, keep=build_id)
+        if publish:
+            _gc_builds(index_dir, keep=build_id)
     return manifest
+
+
+def _switch(index_dir: Path, build_id: str) -> None:
+    """Point the index symlink at a complete build, in one atomic rename."""
+    bdir = builds_dir(index_dir)
+    link_tmp = index_dir.parent / f".{index_dir.name}.link-{build_id}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(link_tmp)
+    os.symlink(os.path.join(bdir.name, build_id), link_tmp)
+    os.replace(link_tmp, index_dir)
+    _fsync_dir(index_dir.parent)
+
+
+def publish_build(index_dir: Path, build_id: str) -> None:
+    """Switch ``index_dir`` to a build made with ``publish=False`` (idempotent)."""
+    index_dir = Path(index_dir)
+    if not (builds_dir(index_dir) / build_id / "manifest.json").exists():
+        raise BuildError(f"No complete build {build_id!r} to publish in {builds_dir(index_dir)}.")
+    with _build_lock(index_dir):
+        if current_build_id(index_dir) != build_id:
+            _switch(index_dir, build_id)
+        _gc_builds(index_dir, keep=build_id)
+
+
+def find_build(index_dir: Path, content_hash: str) -> str | None:
+    """The newest complete build of this content, published or not."""
+    bdir = builds_dir(Path(index_dir))
+    if not bdir.is_dir():
+        return None
+    found = []
+    for p in bdir.iterdir():
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        try:
+            m = Manifest.read(p)
+        except (OSError, ValueError, TypeError):
+            continue
+        if m.content_hash == content_hash:
+            found.append((m.created_at, p.name))
+    return max(found)[1] if found else None

@@ -51,9 +51,11 @@ class KeywordFallback:
 
 class KnowledgeBase:
     def __init__(self, settings: Settings):
+        from kb.indexing import reconcile
         from search.engine import IndexHolder
 
         self.settings = settings
+        reconcile(settings)  # complete a build that was interrupted between database and index
         self.db = make_engine(settings.resolved_database_url)
         self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
         self._catalogue: Catalogue | None = None
