@@ -33,6 +33,13 @@ def validate(
         list[Path] | None, typer.Argument(help="Files or folders; default: all case studies.")
     ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or github")] = "text",
+    duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--duplicates/--no-duplicates",
+            help="Warn when a checked file is a near-duplicate of an existing case study.",
+        ),
+    ] = True,
 ) -> None:
     """Check case studies and report every problem as path:line:column: message."""
     from kb.content import casestudy_files
@@ -57,6 +64,12 @@ def validate(
             0, Problem(str(p), 1, 1, "error", "no such file or folder", "unreadable")
         )
         report.files_checked += 1
+    if duplicates and paths:
+        # Only files given on the command line are compared (the model loads only then), so
+        # checking the whole library stays fast.
+        from kb.duplicates import near_duplicate_warnings
+
+        report.problems.extend(near_duplicate_warnings(report, library, settings))
     typer.echo(FORMATTERS[format](report))
     raise typer.Exit(0 if report.ok else 1)
 
@@ -246,6 +259,11 @@ def serve(
         forwarded_allow_ips="127.0.0.1",
         log_level="info",
     )
+
+
+from kb.cli_contrib import register as _register_contrib  # noqa: E402 - after the core commands
+
+_register_contrib(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

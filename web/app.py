@@ -108,9 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from web.api import router as api_router
     from web.pages import router as pages_router
+    from web.suggest import router as suggest_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(suggest_router)
     STATIC.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
