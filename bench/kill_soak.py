@@ -100,10 +100,12 @@ def soak(content_src: Path, rounds: int, seed: int, stages: list[str] | None = N
         for text in versions:
             victim.write_text(text, "utf-8")
             hashes.add(load_library(content).content_hash)
+        victim.write_text(versions[1], "utf-8")
+        assert run_build(env, None) == "finished"  # fills the embedding cache for both versions
         victim.write_text(versions[0], "utf-8")
         t0 = time.perf_counter()
         assert run_build(env, None) == "finished"
-        full = time.perf_counter() - t0
+        full = time.perf_counter() - t0  # a typical (incremental) build: kills land inside it
         outcomes = {"killed": 0, "finished": 0}
         log = []
         for i in range(rounds):
@@ -115,10 +117,10 @@ def soak(content_src: Path, rounds: int, seed: int, stages: list[str] | None = N
                     raise AssertionError(f"the build did not pause at {stage}")
             else:
                 stage = "random"
-                result = run_build(env, kill_after=rng.uniform(0.05, full * 1.2))
+                result = run_build(env, kill_after=rng.uniform(0.05, full))
             outcomes[result] += 1
             log.append({"round": i, "stage": stage, "result": result, **check(settings, hashes)})
-        return {"rounds": rounds, "full_build_seconds": round(full, 1), **outcomes, "log": log}
+        return {"rounds": rounds, "build_seconds": round(full, 1), **outcomes, "log": log}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"{result['rounds']} rounds ({result['killed']} killed mid-build, "
-            f"{result['finished']} finished first); full build {result['full_build_seconds']} s; "
+            f"{result['finished']} finished first); a build takes {result['build_seconds']} s; "
             "every round: served index complete, database matched it after reconcile"
         )
     return 0

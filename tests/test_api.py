@@ -38,7 +38,9 @@ def test_search_modes_find_what_they_should(client):
 def test_each_filter_applies_before_the_cut(client, name, value, expected):
     # Every fixture says "test data", so the filter alone decides; one result per page still
     # finds the match, however many unfiltered documents rank above it.
-    data = client.get("/api/v1/search", params={"q": "test data", name: value, "per_page": 1}).json()
+    data = client.get(
+        "/api/v1/search", params={"q": "test data", name: value, "per_page": 1}
+    ).json()
     assert data["total"] >= 1 and len(data["results"]) == 1
     assert expected in slugs(data) or data["total"] > 1
     every = client.get("/api/v1/search", params={name: value, "per_page": 50}).json()

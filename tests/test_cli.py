@@ -19,12 +19,17 @@ def test_build_search_and_refuse_invalid_content(settings, content_dir):
     built = runner.invoke(app, ["build", "--quiet"], env=_env(settings))
     assert built.exit_code == 0, built.output
     assert "8 case studies" in built.output
-    found = runner.invoke(app, ["search", "Real Living Wage", "--json", "--limit", "3"], env=_env(settings))
+    found = runner.invoke(
+        app, ["search", "Real Living Wage", "--json", "--limit", "3"], env=_env(settings)
+    )
     assert found.exit_code == 0, found.output
     data = json.loads(found.output)
     assert data["hits"][0]["id"] == "fixture-waste-collection-living-wage"
-    filtered = runner.invoke(app, ["search", "", "--theme", "environment", "--region", "east-midlands"],
-                             env=_env(settings))
+    filtered = runner.invoke(
+        app,
+        ["search", "", "--theme", "environment", "--region", "east-midlands"],
+        env=_env(settings),
+    )
     assert "Placeholder Homes" in filtered.output and "1 case studies" in filtered.output
     bad_mode = runner.invoke(app, ["search", "x", "--mode", "magic"], env=_env(settings))
     assert bad_mode.exit_code == 2 and "mode" in bad_mode.output
@@ -45,11 +50,15 @@ def test_eval_on_a_judged_set_of_the_case_studies(settings, content_dir, tmp_pat
     (ev / "qrels").mkdir(parents=True)
     (ev / "corpus.yaml").write_text(f"casestudies: {content_dir / 'casestudies'}\n")
     (ev / "queries.jsonl").write_text(
-        json.dumps({"_id": "q1", "text": "school meals with local food"}) + "\n"
-        + json.dumps({"_id": "q2", "text": "fair pay for refuse collectors"}) + "\n")
+        json.dumps({"_id": "q1", "text": "school meals with local food"})
+        + "\n"
+        + json.dumps({"_id": "q2", "text": "fair pay for refuse collectors"})
+        + "\n"
+    )
     (ev / "qrels" / "test.tsv").write_text(
         "query-id\tcorpus-id\tscore\nq1\tfixture-school-catering-food\t2\n"
-        "q2\tfixture-waste-collection-living-wage\t2\n")
+        "q2\tfixture-waste-collection-living-wage\t2\n"
+    )
     r = runner.invoke(app, ["eval", str(ev), "--json"], env=_env(settings))
     assert r.exit_code == 0, r.output
     scores = json.loads(r.output)

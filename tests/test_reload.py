@@ -47,7 +47,10 @@ def test_new_build_is_picked_up_without_errors_or_mixed_results(settings, conten
             futures = [pool.submit(hammer, i) for i in range(4)]
             src = (content_dir / "casestudies" / "fixture-community-awards.md").read_text()
             (content_dir / "casestudies" / f"{NEW_CASE}.md").write_text(
-                src.replace("community awards and volunteering campaign", "a case added during reload"))
+                src.replace(
+                    "community awards and volunteering campaign", "a case added during reload"
+                )
+            )
             build(settings)
             deadline = threading.Event()
             for _ in range(200):
