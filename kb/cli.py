@@ -70,6 +70,7 @@ def validate(
         from kb.duplicates import near_duplicate_warnings
 
         report.problems.extend(near_duplicate_warnings(report, library, settings))
+        report.problems.sort(key=lambda pr: (pr.path, pr.line, pr.column))
     typer.echo(FORMATTERS[format](report))
     raise typer.Exit(0 if report.ok else 1)
 
