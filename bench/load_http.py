@@ -107,7 +107,9 @@ def pick(kind: str, slugs: list[str]) -> tuple[str, str, dict | None]:
 KINDS = ["search", "search_page", "case_study", "recommend", "widget"]
 
 
-async def run_load(base: str, clients: int, duration: float, max_requests: int) -> dict:
+async def run_load(
+    base: str, clients: int, duration: float, max_requests: int, server_pid: int | None = None
+) -> dict:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         slugs = [
             c["slug"]
@@ -134,8 +136,15 @@ async def run_load(base: str, clients: int, duration: float, max_requests: int) 
                     errors.append(f"{exc.__class__.__name__} {method} {url}")
                 times[kind].append((time.perf_counter() - t0) * 1000)
 
+        samples: list[float] = []
+
+        async def sample_memory() -> None:
+            while server_pid and time.perf_counter() < deadline:
+                samples.append(round(rss_mb(server_pid), 1))
+                await asyncio.sleep(max(duration / 12, 0.5))
+
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(clients)))
+        await asyncio.gather(sample_memory(), *(worker(i) for i in range(clients)))
         elapsed = time.perf_counter() - t0
     every = sorted(t for ts in times.values() for t in ts)
 
@@ -155,6 +164,7 @@ async def run_load(base: str, clients: int, duration: float, max_requests: int) 
         "p95_ms": pct(every, 95),
         "p99_ms": pct(every, 99),
         "mean_ms": round(statistics.fmean(every), 1) if every else 0.0,
+        "rss_mb_samples": samples,
         "by_kind": {
             k: {"n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95), "p99_ms": pct(v, 99)}
             for k, v in times.items()
@@ -200,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("the server did not start")
         asyncio.run(run_load(base, min(args.clients, 5), 2.0, 200))  # warm up caches and workers
         rss_before = rss_mb(server.pid)
-        result = asyncio.run(run_load(base, args.clients, args.duration, args.max_requests))
+        result = asyncio.run(
+            run_load(base, args.clients, args.duration, args.max_requests, server.pid)
+        )
         result["rss_mb_before"] = round(rss_before, 1)
         result["rss_mb_after"] = round(rss_mb(server.pid), 1)
         result.update(clients=args.clients, workers=args.workers)
@@ -221,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {kind:12} n={m['n']:6}  p50 {m['p50_ms']:7.1f}  p95 {m['p95_ms']:7.1f}  "
                 f"p99 {m['p99_ms']:7.1f}"
             )
-        print(f"server RSS: {result['rss_mb_before']} MB before, {result['rss_mb_after']} MB after")
+        print(
+            f"server RSS: {result['rss_mb_before']} MB before, {result['rss_mb_after']} MB after; "
+            f"during the run (MB): {' '.join(str(s) for s in result['rss_mb_samples'])}"
+        )
     return 1 if result["errors"] else 0
 
 

@@ -30,6 +30,26 @@ def content_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def postgres_url() -> str:
+    """An empty PostgreSQL database (started by `make test`); skipped locally without one."""
+    import os
+
+    from sqlmodel import SQLModel
+
+    from kb.db import make_engine
+
+    url = os.environ.get("KB_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("KB_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server (set KB_TEST_POSTGRES_URL, or run `make test`)")
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)  # each test starts from an empty database
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
 def settings(tmp_path: Path, content_dir: Path) -> Settings:
     return Settings(content_dir=content_dir, data_dir=tmp_path / "var")
 

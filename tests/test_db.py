@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from kb.cli import app
@@ -53,15 +52,7 @@ def db_url(request, settings) -> str:
     """Every database test runs on SQLite and on a real PostgreSQL server (started by `make test`)."""
     if request.param == "sqlite":
         return settings.resolved_database_url
-    url = os.environ.get("KB_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("KB_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server (set KB_TEST_POSTGRES_URL, or run `make test`)")
-    engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)  # each test starts from an empty database
-    engine.dispose()
-    return url
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
 
-from kb.db import make_engine
 from kb.indexing import build
 from kb.settings import Settings
 from web.app import create_app
 
 
 @pytest.fixture
-def pg_settings(tmp_path, content_dir) -> Settings:
-    url = os.environ.get("KB_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("KB_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server (set KB_TEST_POSTGRES_URL, or run `make test`)")
-    engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
-    return Settings(content_dir=content_dir, data_dir=tmp_path / "var", database_url=url)
+def pg_settings(tmp_path, content_dir, postgres_url) -> Settings:
+    return Settings(content_dir=content_dir, data_dir=tmp_path / "var", database_url=postgres_url)
 
 
 def test_build_and_serve_on_postgresql(pg_settings):
