@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -446,14 +448,16 @@ def healthz(snap: SnapshotDep) -> Response:
     return JSONResponse(health_json(snap))
 
 
+@functools.cache
+def _widget_script() -> bytes:
+    return (Path(__file__).parent / "static" / "widget.js").read_bytes()
+
+
 @router.get("/widget.js")
 def widget_js() -> Response:
     """The tender-template widget, loadable from any origin."""
-    from pathlib import Path
-
-    script = (Path(__file__).parent / "static" / "widget.js").read_bytes()
     return Response(
-        script,
+        _widget_script(),
         media_type="text/javascript; charset=utf-8",
         headers={
             "Cache-Control": "public, max-age=3600",
