@@ -21,17 +21,23 @@ def content_state(content_dir: Path) -> dict[str, tuple[float, int]]:
 
 
 def start_watcher(
-    settings: Settings, on_build: Callable[[str], None], interval: float = 1.0
+    settings: Settings,
+    on_build: Callable[[str], None],
+    interval: float = 1.0,
+    stop: threading.Event | None = None,
 ) -> threading.Thread:
     """Poll content/ and run an (incremental) build after each change; invalid content is
     reported and the last good index keeps serving. The web app picks up new builds itself."""
     from kb.content import ContentInvalid
     from kb.indexing import build
 
+    last = content_state(settings.content_dir)  # before the thread starts: no change slips by
+
     def loop() -> None:
-        last = content_state(settings.content_dir)
-        while True:
-            time.sleep(interval)
+        nonlocal last
+        while not (stop and stop.wait(interval)):
+            if stop is None:
+                time.sleep(interval)
             now = content_state(settings.content_dir)
             if now == last:
                 continue

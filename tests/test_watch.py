@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from kb.indexing import build
@@ -22,7 +23,8 @@ def test_watcher_rebuilds_on_change_and_keeps_serving_on_bad_content(settings, c
     build(settings)
     first = current_build_id(settings.index_dir)
     messages: list[str] = []
-    start_watcher(settings, on_build=messages.append, interval=0.2)
+    stop = threading.Event()
+    start_watcher(settings, on_build=messages.append, interval=0.2, stop=stop)
     page = content_dir / "casestudies" / "fixture-community-awards.md"
     page.write_text(
         page.read_text().replace("Residents nominated", "Residents and staff nominated")
@@ -34,3 +36,4 @@ def test_watcher_rebuilds_on_change_and_keeps_serving_on_bad_content(settings, c
     (content_dir / "casestudies" / "broken.md").write_text("---\ntitle: [\n---\n")
     assert _wait_for(lambda: any("invalid" in m for m in messages)), messages
     assert current_build_id(settings.index_dir) == second
+    stop.set()
