@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-
 OPERATIONS = [
     "GET /api/v1/search",
     "POST /api/v1/recommend",
