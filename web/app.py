@@ -71,21 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kb = KnowledgeBase(settings)
     app.state.templates = make_templates()
 
-    @app.exception_handler(BadParams)
-    async def bad_params(request: Request, exc: BadParams) -> Response:
-        return _error(request, 400, str(exc))
+    # Our own exceptions, each with the status it means; the message is the exception's text.
+    statuses = {BadParams: 400, RequestInvalid: 422, NotFound: 404, ServiceUnavailable: 503}
 
-    @app.exception_handler(RequestInvalid)
-    async def invalid_body(request: Request, exc: RequestInvalid) -> Response:
-        return _error(request, 422, str(exc))
+    async def known_error(request: Request, exc: Exception) -> Response:
+        status = next(code for kind, code in statuses.items() if isinstance(exc, kind))
+        return _error(request, status, str(exc))
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return _error(request, 404, str(exc))
-
-    @app.exception_handler(ServiceUnavailable)
-    async def unavailable(request: Request, exc: ServiceUnavailable) -> Response:
-        return _error(request, 503, str(exc))
+    for kind in statuses:
+        app.add_exception_handler(kind, known_error)
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> Response:
