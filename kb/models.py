@@ -34,6 +34,36 @@ class Procurement(_Strict):
     stages: list[StrictStr] = Field(min_length=1, max_length=5)
 
 
+ASK_STATUSES = ("delivered", "in-progress", "commitment", "not-met")
+
+
+class ContractAsk(_Strict):
+    """One thing a contract asked of its supplier, as a source records it."""
+
+    outcome: StrictStr
+    requirement: StrictStr = Field(min_length=10, max_length=300)
+    measure: StrictStr | None = Field(None, min_length=3, max_length=200)
+    target: StrictStr | None = Field(None, min_length=1, max_length=200)
+    result: StrictStr | None = Field(None, min_length=3, max_length=300)
+    status: Literal["delivered", "in-progress", "commitment", "not-met"]
+    source: StrictStr = Field(max_length=2000)
+
+
+class Weighting(_Strict):
+    """The share of the evaluation given to social value, as a source states it."""
+
+    social_value_percent: float = Field(ge=0, le=100)
+    note: StrictStr | None = Field(None, min_length=3, max_length=300)
+    source: StrictStr = Field(max_length=2000)
+
+
+class ContractEvidence(_Strict):
+    """Structured record of what went into the contract and what it delivered."""
+
+    weighting: Weighting | None = None
+    asks: list[ContractAsk] = Field(default_factory=list, max_length=12)
+
+
 class FrontMatter(_Strict):
     """Exactly the fields a case study's YAML front matter may have."""
 
@@ -49,6 +79,7 @@ class FrontMatter(_Strict):
     evidence: StrictStr
     sources: list[Source] = Field(min_length=1, max_length=20)
     last_reviewed: dt.date
+    contract_evidence: ContractEvidence | None = None
 
     @field_validator("last_reviewed", mode="before")
     @classmethod

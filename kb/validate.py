@@ -281,6 +281,8 @@ def _semantic_checks(chk: _Checker, parsed: ParsedFile, tax: Taxonomy, today: dt
                     )
                 seen_urls.add(src["url"])
 
+    _check_contract_evidence(chk, parsed, tax)
+
     reviewed = d.get("last_reviewed")
     if isinstance(reviewed, dt.datetime):
         reviewed = reviewed.date()
@@ -310,6 +312,53 @@ def _semantic_checks(chk: _Checker, parsed: ParsedFile, tax: Taxonomy, today: dt
             *pos(("summary",)),
             severity="warning",
         )
+
+
+def _check_contract_evidence(chk: _Checker, parsed: ParsedFile, tax: Taxonomy) -> None:
+    """Each ask names a known outcome, and every record cites one of the file's own sources."""
+    ev = parsed.data.get("contract_evidence")
+    if not isinstance(ev, dict):
+        return
+    sources = parsed.data.get("sources")
+    urls = (
+        {s["url"] for s in sources if isinstance(s, dict) and isinstance(s.get("url"), str)}
+        if isinstance(sources, list)
+        else set()
+    )
+
+    def cited(key: tuple[str | int, ...], value: Any) -> None:
+        if isinstance(value, str) and value not in urls:
+            chk.add(
+                "unlisted-source",
+                f"'{_fmt_loc(key)}' must be the URL of one of this file's 'sources' (got {value!r})",
+                *parsed.position(key),
+            )
+
+    weighting = ev.get("weighting")
+    if isinstance(weighting, dict):
+        cited(("contract_evidence", "weighting", "source"), weighting.get("source"))
+    asks = ev.get("asks")
+    if not isinstance(asks, list):
+        return
+    for i, ask in enumerate(asks):
+        if not isinstance(ask, dict):
+            continue
+        key = ("contract_evidence", "asks", i)
+        outcome = ask.get("outcome")
+        if isinstance(outcome, str) and outcome not in tax.outcomes:
+            hint = _did_you_mean(tax.outcomes.suggest(outcome, n=2))
+            chk.add(
+                "unknown-term",
+                f"unknown outcome '{outcome}'{hint}",
+                *parsed.position((*key, "outcome")),
+            )
+        cited((*key, "source"), ask.get("source"))
+        if ask.get("status") == "delivered" and not ask.get("result"):
+            chk.add(
+                "missing-result",
+                f"'{_fmt_loc(key)}' is marked delivered but gives no 'result'",
+                *parsed.position(key),
+            )
 
 
 _checker_md = MarkdownIt("commonmark", {"html": True}).enable("table")
