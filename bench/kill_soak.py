@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.content import load_library  # noqa: E402
-from kb.db import load_info, make_engine  # noqa: E402
-from kb.indexing import reconcile  # noqa: E402
+from kb.content.library import load_library  # noqa: E402
+from kb.services.indexing import reconcile  # noqa: E402
 from kb.settings import Settings  # noqa: E402
+from kb.store.db import load_info, make_engine  # noqa: E402
 from search.engine import SearchEngine  # noqa: E402
 
 KB = str(Path(sys.executable).parent / "kb")

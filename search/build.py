@@ -252,7 +252,7 @@ def build_index(
 
     With ``publish=False`` the complete build is left beside the current one, and
     :func:`publish_build` switches to it later: a caller that must also update a database
-    publishes only once the database holds the same content (see ``kb.indexing.build``).
+    publishes only once the database holds the same content (see ``kb.services.indexing.build``).
 
     ``vocabulary`` (optional) is facet name -> value slug -> [label, synonyms...], e.g. from
     :func:`search.taxonomy.vocabulary_from_taxonomy`; it is stored with the index and used to

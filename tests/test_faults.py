@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.indexing import build
+from kb.services.indexing import build
 from kb.settings import Settings
 from web.app import create_app
 
@@ -28,9 +28,9 @@ def _client(settings: Settings) -> TestClient:
 
 
 def test_missing_index_degrades_honestly(settings: Settings):
-    from kb.content import load_library
-    from kb.db import load_library as load_into_db
-    from kb.db import make_engine
+    from kb.content.library import load_library
+    from kb.store.db import load_library as load_into_db
+    from kb.store.db import make_engine
 
     load_into_db(make_engine(settings.resolved_database_url), load_library(settings.content_dir))
     with _client(settings) as client:
@@ -88,9 +88,9 @@ def test_locked_database_does_not_stop_serving(built: Settings):
 
 
 def test_index_and_database_mismatch_is_reported(built: Settings, content_dir: Path):
-    from kb.content import load_library
-    from kb.db import load_library as load_into_db
-    from kb.db import make_engine
+    from kb.content.library import load_library
+    from kb.store.db import load_library as load_into_db
+    from kb.store.db import make_engine
 
     (content_dir / "casestudies" / "fixture-community-awards.md").unlink()
     load_into_db(make_engine(built.resolved_database_url), load_library(content_dir))  # DB only

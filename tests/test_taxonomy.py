@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.taxonomy import THEME_SLUGS, TaxonomyError, load_taxonomy, parse_taxonomy
+from kb.content.taxonomy import THEME_SLUGS, TaxonomyError, load_taxonomy, parse_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import ValidationError
 
-from kb.recommend import ProcurementRequest, recommend
-from kb.render import render_markdown
+from kb.content.render import render_markdown
+from kb.services.ocds import OCDSError, from_ocds
+from kb.services.recommend import ProcurementRequest, recommend
 from web import schemas
 from web.deps import SnapshotDep, require_catalogue, require_engine
-from web.ocds import OCDSError, from_ocds
 from web.params import MAX_PER_PAGE, BadParams, parse_search_params
 from web.presenters import case_study_json, hit_json, recommendations_json
 

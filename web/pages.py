@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from kb.recommend import ProcurementRequest, recommend
-from kb.render import render_markdown
+from kb.content.render import render_markdown
+from kb.services.recommend import ProcurementRequest, recommend
 from web.api import NotFound, health_json
 from web.deps import SettingsDep, SnapshotDep, require_catalogue, require_engine
 from web.feed import atom_feed

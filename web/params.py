@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from kb.taxonomy import Taxonomy
+from kb.content.taxonomy import Taxonomy
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 50

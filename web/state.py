@@ -11,9 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
-from kb.db import load_info, make_engine
 from kb.settings import Settings
+from kb.store.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
+from kb.store.db import load_info, make_engine
 
 
 @dataclass
@@ -51,7 +51,7 @@ class KeywordFallback:
 
 class KnowledgeBase:
     def __init__(self, settings: Settings):
-        from kb.indexing import reconcile
+        from kb.services.indexing import reconcile
         from search.engine import IndexHolder
 
         self.settings = settings

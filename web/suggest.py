@@ -1,7 +1,7 @@
 """The "Suggest a case study" form: for contributors who do not use git.
 
 The form has the same fields and guidance as `kb new`. It builds the Markdown file with
-kb.scaffold (the same code as `kb new`), checks it with kb.validate.check_bytes (the same rules
+kb.services.scaffold (the same code as `kb new`), checks it with kb.content.validate.check_bytes (the same rules
 as `kb validate` and CI), and shows errors next to the fields and in an error summary. When the
 file passes, the page shows a preview, a button to download the file and a link that opens a
 new-file pull request on the repository with the content filled in.
@@ -24,17 +24,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.models import SECTION_NAMES
-from kb.render import render_markdown
-from kb.scaffold import (
+from kb.content.model import SECTION_NAMES
+from kb.content.render import render_markdown
+from kb.content.taxonomy import Taxonomy, load_taxonomy
+from kb.content.validate import MAX_FILE_BYTES, Problem, check_bytes
+from kb.services.scaffold import (
     SECTION_GUIDANCE,
     CaseStudyDraft,
     SourceDraft,
     render_case_study,
     slugify,
 )
-from kb.taxonomy import Taxonomy, load_taxonomy
-from kb.validate import MAX_FILE_BYTES, Problem, check_bytes
 
 router = APIRouter(include_in_schema=False)
 
@@ -436,7 +436,7 @@ def new_file_url(repository_url: str, branch: str, slug: str, markdown: str) -> 
 
 def _existing(settings: Any) -> dict[str, str]:
     """Slugs and lower-cased titles of the case studies in the content folder."""
-    from kb.suggest import read_draft
+    from kb.services.tagging import read_draft
 
     out: dict[str, str] = {}
     folder = Path(settings.casestudies_dir)
@@ -456,8 +456,14 @@ def _existing(settings: Any) -> dict[str, str]:
 def _similar(settings: Any, result: FormResult) -> list[str]:
     """Warnings for existing case studies whose summary is very like this one (best effort)."""
     try:
-        from kb.content import casestudy_files
-        from kb.duplicates import THRESHOLD, Summary, embed_summaries, similar_pairs, summary_of
+        from kb.content.library import casestudy_files
+        from kb.services.duplicates import (
+            THRESHOLD,
+            Summary,
+            embed_summaries,
+            similar_pairs,
+            summary_of,
+        )
 
         others = [s for s in (summary_of(p) for p in casestudy_files(settings.content_dir)) if s]
         if not others or result.draft is None:

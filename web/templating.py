@@ -38,7 +38,7 @@ def uk_date(value: dt.date | dt.datetime | str | None) -> str:
 
 def safe_href(url: str | None) -> str:
     """The URL if it is http(s), mailto or relative; otherwise '#', so a bad record can't script."""
-    from kb.render import is_safe_url
+    from kb.content.render import is_safe_url
 
     return url if url and is_safe_url(url) else "#"
 

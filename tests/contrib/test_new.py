@@ -1,4 +1,4 @@
-"""`kb new` and the scaffold it writes (kb/scaffold.py)."""
+"""`kb new` and the scaffold it writes (kb/services/scaffold.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from kb.content import casestudy_files
-from kb.scaffold import CaseStudyDraft, SourceDraft, render_case_study, slugify
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_bytes, check_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_bytes, check_files
+from kb.services.scaffold import CaseStudyDraft, SourceDraft, render_case_study, slugify
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.content import casestudy_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_files
 from kb.settings import Settings
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_files
 
 ROOT = Path(__file__).resolve().parents[2]
 

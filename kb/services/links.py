@@ -76,7 +76,7 @@ class LinkResult:
 def collect_urls(paths: Sequence[Path]) -> dict[str, list[Citation]]:
     """URL -> where it is cited, from the `sources` of each file (files that do not parse are
     skipped: `kb validate` reports them)."""
-    from kb.frontmatter import FrontMatterError, parse
+    from kb.content.frontmatter import FrontMatterError, parse
 
     out: dict[str, list[Citation]] = {}
     for p in paths:

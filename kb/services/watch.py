@@ -28,8 +28,8 @@ def start_watcher(
 ) -> threading.Thread:
     """Poll content/ and run an (incremental) build after each change; invalid content is
     reported and the last good index keeps serving. The web app picks up new builds itself."""
-    from kb.content import ContentInvalid
-    from kb.indexing import build
+    from kb.content.library import ContentInvalid
+    from kb.services.indexing import build
 
     last = content_state(settings.content_dir)  # before the thread starts: no change slips by
 

@@ -7,9 +7,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.models import CaseStudy
-from kb.taxonomy import Taxonomy, load_taxonomy
-from kb.validate import Report, check_files, expand_paths, format_text
+from kb.content.model import CaseStudy
+from kb.content.taxonomy import Taxonomy, load_taxonomy
+from kb.content.validate import Report, check_files, expand_paths, format_text
 
 
 class ContentInvalid(Exception):

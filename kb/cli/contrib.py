@@ -1,6 +1,6 @@
 """Commands for contributors: `kb new`, `kb suggest-tags` and `kb check-links`.
 
-They are added to the `kb` app by ``register(app)`` (called from kb/cli.py).
+They are added to the `kb` app by ``register(app)`` (called from kb/cli/main.py).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _check_terms(values: list[str], vocab, what: str) -> list[str]:
 
 def _parse_source(text: str):
     """'TITLE | URL | TYPE' (title and type optional, any order) -> SourceDraft."""
-    from kb.scaffold import SourceDraft
+    from kb.services.scaffold import SourceDraft
 
     parts = [p.strip() for p in text.split("|") if p.strip()]
     url = next((p for p in parts if p.lower().startswith(("https://", "http://"))), "")
@@ -120,9 +120,15 @@ def new(
     ] = None,
 ) -> None:
     """Start a new case study: write content/casestudies/<slug>.md from the template."""
-    from kb.scaffold import CaseStudyDraft, SourceDraft, body_guidance, render_case_study, slugify
-    from kb.taxonomy import TaxonomyError, load_taxonomy
-    from kb.validate import SLUG_RE, check_bytes
+    from kb.content.taxonomy import TaxonomyError, load_taxonomy
+    from kb.content.validate import SLUG_RE, check_bytes
+    from kb.services.scaffold import (
+        CaseStudyDraft,
+        SourceDraft,
+        body_guidance,
+        render_case_study,
+        slugify,
+    )
 
     settings = _settings()
     try:
@@ -327,9 +333,9 @@ def suggest_tags(
     format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
 ) -> None:
     """Suggest themes, outcomes and CPV divisions for a draft, with a confidence and reasons."""
-    from kb.frontmatter import FrontMatterError
-    from kb.suggest import choose, make_suggester, read_draft, write_suggestions
-    from kb.taxonomy import TaxonomyError, load_taxonomy
+    from kb.content.frontmatter import FrontMatterError
+    from kb.content.taxonomy import TaxonomyError, load_taxonomy
+    from kb.services.tagging import choose, make_suggester, read_draft, write_suggestions
 
     if format not in ("text", "json"):
         raise _fail(f"unknown format '{format}': use text or json", 2)
@@ -430,10 +436,10 @@ def check_links(
     format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
 ) -> None:
     """Check that the sources' URLs still answer (needs the internet; not run in CI)."""
-    from kb.content import casestudy_files
-    from kb.links import check_links as run_checks
-    from kb.links import format_results, in_ci
-    from kb.validate import expand_paths
+    from kb.content.library import casestudy_files
+    from kb.content.validate import expand_paths
+    from kb.services.links import check_links as run_checks
+    from kb.services.links import format_results, in_ci
 
     if format not in ("text", "json"):
         raise _fail(f"unknown format '{format}': use text or json", 2)

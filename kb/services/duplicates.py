@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.validate import Problem, Report
+from kb.content.validate import Problem, Report
 
 #: Cosine similarity of summaries at or above which a warning is given (see module docstring).
 THRESHOLD = 0.79
@@ -46,7 +46,7 @@ class Summary:
 
 def summary_of(path: Path) -> Summary | None:
     """The summary of a case-study file, read leniently (None when it has none)."""
-    from kb.frontmatter import FrontMatterError, parse
+    from kb.content.frontmatter import FrontMatterError, parse
 
     try:
         parsed = parse(Path(path).read_text(encoding="utf-8").removeprefix("\ufeff"))

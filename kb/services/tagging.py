@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from kb.frontmatter import FrontMatterError, split
-from kb.models import SECTION_NAMES
-from kb.taxonomy import Taxonomy, Term
+from kb.content.frontmatter import FrontMatterError, split
+from kb.content.model import SECTION_NAMES
+from kb.content.taxonomy import Taxonomy, Term
 
 #: Suggestions at or above this confidence are "confident": `--write` adds them.
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -666,7 +666,7 @@ def make_suggester(
     settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | None = None
 ) -> TagSuggester:
     """A suggester over the shipped case studies, with the configured model (loaded lazily)."""
-    from kb.content import casestudy_files
+    from kb.content.library import casestudy_files
     from search.build import embedding_cache_path
     from search.embedding import Embedder, EmbeddingCache, model_identity
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.catalogue import CaseStudyView, Catalogue
+from kb.store.catalogue import CaseStudyView, Catalogue
 
 MAX_TEXT = 5000
 

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from kb.db import (
+from kb.content.taxonomy import Taxonomy, parse_taxonomy
+from kb.store.db import (
     CaseStudyOutcome,
     CaseStudyRecord,
     CaseStudyTag,
@@ -26,7 +27,6 @@ from kb.db import (
     Term,
     Theme,
 )
-from kb.taxonomy import Taxonomy, parse_taxonomy
 
 
 class CatalogueUnavailable(RuntimeError):

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from kb.content import Library
+from kb.content.library import Library
 
 # Vocabularies stored as generic terms (themes and outcomes have their own tables).
 TERM_VOCABULARIES = (

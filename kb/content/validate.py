@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
-from kb.frontmatter import FrontMatterError, ParsedFile, parse
-from kb.models import SECTION_NAMES, CaseStudy, FrontMatter
-from kb.taxonomy import Taxonomy
+from kb.content.frontmatter import FrontMatterError, ParsedFile, parse
+from kb.content.model import SECTION_NAMES, CaseStudy, FrontMatter
+from kb.content.taxonomy import Taxonomy
 
 MAX_FILE_BYTES = 64 * 1024
 STALE_AFTER_YEARS = 3

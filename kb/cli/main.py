@@ -42,9 +42,9 @@ def validate(
     ] = True,
 ) -> None:
     """Check case studies and report every problem as path:line:column: message."""
-    from kb.content import casestudy_files
-    from kb.taxonomy import TaxonomyError, load_taxonomy
-    from kb.validate import FORMATTERS, check_files, expand_paths
+    from kb.content.library import casestudy_files
+    from kb.content.taxonomy import TaxonomyError, load_taxonomy
+    from kb.content.validate import FORMATTERS, check_files, expand_paths
 
     if format not in FORMATTERS:
         raise _fail(f"unknown format '{format}': use text, json or github", 2)
@@ -58,7 +58,7 @@ def validate(
     missing = [p for p in (paths or []) if not p.exists()]
     report = check_files([p for p in targets if p not in missing], taxonomy, library=library)
     for p in missing:
-        from kb.validate import Problem
+        from kb.content.validate import Problem
 
         report.problems.insert(
             0, Problem(str(p), 1, 1, "error", "no such file or folder", "unreadable")
@@ -67,7 +67,7 @@ def validate(
     if duplicates and paths:
         # Only files given on the command line are compared (the model loads only then), so
         # checking the whole library stays fast.
-        from kb.duplicates import near_duplicate_warnings
+        from kb.services.duplicates import near_duplicate_warnings
 
         report.problems.extend(near_duplicate_warnings(report, library, settings))
         report.problems.sort(key=lambda pr: (pr.path, pr.line, pr.column))
@@ -78,9 +78,9 @@ def validate(
 @app.command()
 def load() -> None:
     """Validate the content and load it into the database (replacing what was there)."""
-    from kb.content import ContentInvalid, load_library
-    from kb.db import load_library as load_into_db
-    from kb.db import make_engine
+    from kb.content.library import ContentInvalid, load_library
+    from kb.store.db import load_library as load_into_db
+    from kb.store.db import make_engine
 
     settings = _settings()
     try:
@@ -98,8 +98,8 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Validate, load the database and build the search index (atomically, incrementally)."""
-    from kb.content import ContentInvalid
-    from kb.indexing import build as run_build
+    from kb.content.library import ContentInvalid
+    from kb.services.indexing import build as run_build
     from search.errors import SearchError
 
     settings = _settings()
@@ -196,8 +196,8 @@ def evaluate(
         raise _fail(f"unknown mode '{bad[0]}': use {', '.join(MODES)}", 2)
     if not is_beir_dir(directory):
         raise _fail(f"{directory} is not a BEIR folder (corpus, queries.jsonl and qrels)", 2)
-    from kb.content import ContentInvalid
-    from kb.indexing import eval_corpus
+    from kb.content.library import ContentInvalid
+    from kb.services.indexing import eval_corpus
 
     settings = _settings()
     try:
@@ -240,14 +240,14 @@ def serve(
     """Serve the web app, building the index first if there is none."""
     import uvicorn
 
-    from kb.indexing import index_exists
+    from kb.services.indexing import index_exists
 
     settings = _settings()
     if not index_exists(settings):
         typer.echo("no search index yet: building it first")
         build(quiet=False)
     if reload:
-        from kb.watch import start_watcher
+        from kb.services.watch import start_watcher
 
         start_watcher(settings, on_build=lambda msg: typer.echo(msg, err=True))
     uvicorn.run(
@@ -262,7 +262,7 @@ def serve(
     )
 
 
-from kb.cli_contrib import register as _register_contrib  # noqa: E402 - after the core commands
+from kb.cli.contrib import register as _register_contrib  # noqa: E402 - after the core commands
 
 _register_contrib(app)
 

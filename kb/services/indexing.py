@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.content import Library, load_library
-from kb.db import LoadInfo, load_info, make_engine
-from kb.db import load_library as load_into_db
-from kb.models import CaseStudy
+from kb.content.library import Library, load_library
+from kb.content.model import CaseStudy
+from kb.content.taxonomy import Taxonomy
 from kb.settings import Settings
-from kb.taxonomy import Taxonomy
+from kb.store.db import LoadInfo, load_info, make_engine
+from kb.store.db import load_library as load_into_db
 
 
 def to_document(cs: CaseStudy, taxonomy: Taxonomy):
@@ -118,7 +118,7 @@ def _pause(stage: str) -> None:
 
     name, _, secs = os.environ.get("KB_TEST_BUILD_PAUSE", "").partition(":")
     if name == stage:
-        print(f"[kb.indexing] pausing at {stage}", file=sys.stderr, flush=True)
+        print(f"[kb.services.indexing] pausing at {stage}", file=sys.stderr, flush=True)
         time.sleep(float(secs or 30))
 
 

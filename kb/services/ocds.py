@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kb.recommend import ProcurementRequest
-from kb.taxonomy import Taxonomy
+from kb.content.taxonomy import Taxonomy
+from kb.services.recommend import ProcurementRequest
 
 
 class OCDSError(ValueError):
