@@ -24,10 +24,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.content.model import SECTION_NAMES
+from kb.content.rules import SECTION_NAMES
 from kb.content.render import render_markdown
 from kb.content.taxonomy import Taxonomy, load_taxonomy
-from kb.content.validate import MAX_FILE_BYTES, Problem, check_bytes
+from kb.content.rules import MAX_FILE_BYTES
+from kb.content.validate import Problem, check_bytes
 from kb.services.scaffold import (
     SECTION_GUIDANCE,
     CaseStudyDraft,

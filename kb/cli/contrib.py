@@ -121,7 +121,8 @@ def new(
 ) -> None:
     """Start a new case study: write content/casestudies/<slug>.md from the template."""
     from kb.content.taxonomy import TaxonomyError, load_taxonomy
-    from kb.content.validate import SLUG_RE, check_bytes
+    from kb.content.rules import SLUG_RE
+    from kb.content.validate import check_bytes
     from kb.services.scaffold import (
         CaseStudyDraft,
         SourceDraft,

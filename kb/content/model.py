@@ -8,8 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-SCOPES = ("contract", "programme", "cross-cutting", "not-procurement")
-SECTION_NAMES = ("Challenge", "Approach", "Outcomes", "Lessons")
+from kb.content import rules as r
+
+Scope = Literal["contract", "programme", "cross-cutting", "not-procurement"]
+AskStatus = Literal["delivered", "in-progress", "commitment", "not-met"]
+
+
+def _chars(span: r.Span) -> dict[str, int]:
+    return {"min_length": span.min, "max_length": span.max}
 
 
 class _Strict(BaseModel):
@@ -17,8 +23,8 @@ class _Strict(BaseModel):
 
 
 class Source(_Strict):
-    title: StrictStr = Field(min_length=3, max_length=300)
-    url: StrictStr = Field(max_length=2000)
+    title: StrictStr = Field(**_chars(r.SOURCE_TITLE_CHARS))
+    url: StrictStr = Field(max_length=r.URL_MAX_CHARS)
     type: Literal["own", "independent"]
 
 
@@ -28,56 +34,53 @@ class Years(_Strict):
 
 
 class Procurement(_Strict):
-    scope: Literal["contract", "programme", "cross-cutting", "not-procurement"]
-    cpv: list[StrictStr] = Field(default_factory=list, max_length=10)
-    value_gbp: StrictInt | None = Field(None, ge=0, le=10**12)
-    stages: list[StrictStr] = Field(min_length=1, max_length=5)
-
-
-ASK_STATUSES = ("delivered", "in-progress", "commitment", "not-met")
+    scope: Scope
+    cpv: list[StrictStr] = Field(default_factory=list, max_length=r.CPV_DIVISIONS.max)
+    value_gbp: StrictInt | None = Field(None, ge=0, le=r.MAX_VALUE_GBP)
+    stages: list[StrictStr] = Field(**_chars(r.STAGES))
 
 
 class ContractAsk(_Strict):
     """One thing a contract asked of its supplier, as a source records it."""
 
     outcome: StrictStr
-    requirement: StrictStr = Field(min_length=10, max_length=300)
-    measure: StrictStr | None = Field(None, min_length=3, max_length=200)
-    target: StrictStr | None = Field(None, min_length=1, max_length=200)
-    result: StrictStr | None = Field(None, min_length=3, max_length=300)
-    status: Literal["delivered", "in-progress", "commitment", "not-met"]
-    source: StrictStr = Field(max_length=2000)
+    requirement: StrictStr = Field(**_chars(r.ASK_REQUIREMENT_CHARS))
+    measure: StrictStr | None = Field(None, **_chars(r.ASK_MEASURE_CHARS))
+    target: StrictStr | None = Field(None, **_chars(r.ASK_TARGET_CHARS))
+    result: StrictStr | None = Field(None, **_chars(r.ASK_RESULT_CHARS))
+    status: AskStatus
+    source: StrictStr = Field(max_length=r.URL_MAX_CHARS)
 
 
 class Weighting(_Strict):
     """The share of the evaluation given to social value, as a source states it."""
 
     social_value_percent: float = Field(ge=0, le=100)
-    note: StrictStr | None = Field(None, min_length=3, max_length=300)
-    source: StrictStr = Field(max_length=2000)
+    note: StrictStr | None = Field(None, **_chars(r.WEIGHTING_NOTE_CHARS))
+    source: StrictStr = Field(max_length=r.URL_MAX_CHARS)
 
 
 class ContractEvidence(_Strict):
     """Structured record of what went into the contract and what it delivered."""
 
     weighting: Weighting | None = None
-    asks: list[ContractAsk] = Field(default_factory=list, max_length=12)
+    asks: list[ContractAsk] = Field(default_factory=list, max_length=r.CONTRACT_ASKS.max)
 
 
 class FrontMatter(_Strict):
     """Exactly the fields a case study's YAML front matter may have."""
 
-    title: StrictStr = Field(min_length=10, max_length=160)
-    organisation: StrictStr = Field(min_length=2, max_length=160)
+    title: StrictStr = Field(**_chars(r.TITLE_CHARS))
+    organisation: StrictStr = Field(**_chars(r.ORGANISATION_CHARS))
     organisation_type: StrictStr
     region: StrictStr | list[StrictStr]
     years: Years
-    summary: StrictStr = Field(min_length=40, max_length=600)
-    themes: list[StrictStr] = Field(min_length=1, max_length=4)
-    outcomes: list[StrictStr] = Field(min_length=1, max_length=8)
+    summary: StrictStr = Field(**_chars(r.SUMMARY_CHARS))
+    themes: list[StrictStr] = Field(**_chars(r.THEMES))
+    outcomes: list[StrictStr] = Field(**_chars(r.OUTCOMES))
     procurement: Procurement
     evidence: StrictStr
-    sources: list[Source] = Field(min_length=1, max_length=20)
+    sources: list[Source] = Field(**_chars(r.SOURCES))
     last_reviewed: dt.date
     contract_evidence: ContractEvidence | None = None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from kb.content.model import SCOPES, SECTION_NAMES
+from kb.content.rules import SCOPES, SECTION_NAMES
 
 #: Longest slug `derive_slug` makes (the format allows 80; shorter addresses read better).
 SLUG_TARGET_LENGTH = 60

@@ -40,7 +40,7 @@ import numpy as np
 import yaml
 
 from kb.content.frontmatter import FrontMatterError, split
-from kb.content.model import SECTION_NAMES
+from kb.content.rules import SECTION_NAMES
 from kb.content.taxonomy import Taxonomy, Term
 
 #: Suggestions at or above this confidence are "confident": `--write` adds them.

@@ -1,0 +1,98 @@
+"""Checks of a case study's Markdown body: the four sections, raw HTML and link schemes."""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+from kb.content.frontmatter import ParsedFile
+from kb.content.report import Checker
+from kb.content.rules import SAFE_LINK_SCHEMES, SECTION_NAMES
+
+SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+_checker_md = MarkdownIt("commonmark", {"html": True}).enable("table")
+_checker_md.validateLink = lambda url: True  # see every link, including javascript:, to report it
+
+
+def _locate(body_lines: list[str], start: int, end: int, needle: str) -> tuple[int, int]:
+    for i in range(start, min(end, len(body_lines))):
+        col = body_lines[i].find(needle)
+        if col >= 0:
+            return i, col + 1
+    return start, 1
+
+
+def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
+    """Check sections, raw HTML and links; return section name -> text."""
+    body = parsed.body
+    base = parsed.body_line
+    lines = body.splitlines()
+    tokens = _checker_md.parse(body)
+    headings: list[tuple[str, int]] = []
+    for i, tok in enumerate(tokens):
+        mapped = tok.map or [0, 0]
+        if tok.type == "html_block":
+            chk.add(
+                "raw-html", "raw HTML is not allowed in the body; use Markdown", base + mapped[0], 1
+            )
+        elif tok.type == "heading_open" and tok.tag == "h2":
+            headings.append((tokens[i + 1].content.strip(), mapped[0]))
+        elif tok.type == "heading_open" and tok.tag == "h1":
+            chk.add(
+                "bad-heading",
+                "use '##' headings for sections; the title comes from the front matter",
+                base + mapped[0],
+                1,
+            )
+        elif tok.type == "inline" and tok.children:
+            for child in tok.children:
+                if child.type == "html_inline":
+                    ln, col = _locate(lines, mapped[0], mapped[1], child.content)
+                    chk.add(
+                        "raw-html",
+                        f"raw HTML is not allowed in the body: {child.content[:40]!r}",
+                        base + ln,
+                        col,
+                    )
+                elif child.type in ("link_open", "image"):
+                    href = str(child.attrs.get("href") or child.attrs.get("src") or "")
+                    m = SCHEME_RE.match(href.strip())
+                    if m and m.group(1).lower() not in SAFE_LINK_SCHEMES:
+                        ln, col = _locate(lines, mapped[0], mapped[1], href)
+                        chk.add(
+                            "unsafe-link",
+                            f"link must be https, http or mailto, not {m.group(1)}:",
+                            base + ln,
+                            col,
+                        )
+
+    names = [h for h, _ in headings]
+    sections: dict[str, str] = {}
+    for idx, (name, start) in enumerate(headings):
+        end = headings[idx + 1][1] if idx + 1 < len(headings) else len(lines)
+        sections[name] = "\n".join(lines[start + 1 : end]).strip()
+    for name in SECTION_NAMES:
+        if name not in names:
+            chk.add("missing-section", f"missing body section '## {name}'", base, 1)
+        elif not sections.get(name):
+            line = base + dict(headings)[name]
+            chk.add("empty-section", f"section '## {name}' is empty", line, 1)
+    present = [n for n in names if n in SECTION_NAMES]
+    if present != [n for n in SECTION_NAMES if n in present]:
+        chk.add(
+            "section-order",
+            "body sections must be in the order " + ", ".join(SECTION_NAMES),
+            base,
+            1,
+        )
+    for name, line in headings:
+        if name not in SECTION_NAMES:
+            chk.add(
+                "unknown-section",
+                f"unexpected section '## {name}' (use ### inside the four sections)",
+                base + line,
+                1,
+            )
+    return sections
