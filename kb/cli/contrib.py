@@ -5,15 +5,26 @@ They are added to the `kb` app by ``register(app)`` (called from kb/cli/main.py)
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from kb.content.rules import SLUG_CHARS, SLUG_RE
+from kb.content.taxonomy import Taxonomy, TaxonomyError, Vocabulary, load_taxonomy
+from kb.content.validate import check_bytes
+from kb.services.drafting import check_draft, parse_cpv, unknown_terms
+from kb.services.scaffold import (
+    CaseStudyDraft,
+    RenderedFile,
+    SourceDraft,
+    body_guidance,
+    render_case_study,
+    slugify,
+)
 from kb.settings import Settings
 
 
@@ -34,21 +45,8 @@ def _split(values: list[str] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _check_terms(values: list[str], vocab, what: str) -> list[str]:
-    """Problems with ``values`` against ``vocab`` (with "did you mean")."""
-    problems = []
-    for v in values:
-        if v not in vocab:
-            near = vocab.suggest(v, n=2)
-            hint = (" (did you mean " + " or ".join(near) + "?)") if near else ""
-            problems.append(f"unknown {what} '{v}'{hint}")
-    return problems
-
-
-def _parse_source(text: str):
+def _parse_source(text: str) -> SourceDraft:
     """'TITLE | URL | TYPE' (title and type optional, any order) -> SourceDraft."""
-    from kb.services.scaffold import SourceDraft
-
     parts = [p.strip() for p in text.split("|") if p.strip()]
     url = next((p for p in parts if p.lower().startswith(("https://", "http://"))), "")
     kind = next((p for p in parts if p in ("own", "independent")), "own")
@@ -57,6 +55,134 @@ def _parse_source(text: str):
 
 
 # ---- kb new ----------------------------------------------------------------------------------
+
+
+_OPTION_FOR = {
+    "title": "--title",
+    "organisation": "--organisation",
+    "organisation_type": "--type",
+    "regions": "--region",
+    "year_start": "--start",
+    "year_end": "--end",
+    "summary": "--summary",
+    "themes": "--theme",
+    "outcomes": "--outcome",
+    "scope": "--scope",
+    "cpv": "--cpv",
+    "stages": "--stage",
+    "evidence": "--evidence",
+}
+
+
+def _new_problems(
+    draft: CaseStudyDraft, tax: Taxonomy, bad_cpv: list[str], slug: str | None
+) -> list[str]:
+    """The draft's problems in command-line words: each names the option to fix."""
+    problems = [] if draft.title else ["give a --title"]
+    if not draft.organisation:
+        problems.append("give an --organisation")
+    for p in check_draft(draft, tax, complete=False):
+        option = _OPTION_FOR.get(p.field, "--source")
+        problems.append(f"{option}: {p.message}")
+    problems += [f"--cpv: '{c}' is not a CPV division: use two digits, like 45" for c in bad_cpv]
+    name = slug or slugify(draft.title)
+    if not SLUG_RE.match(name or "") or len(name) not in SLUG_CHARS:
+        problems.append(
+            f"cannot make a file name from this title; give --slug (lower-case words and "
+            f"hyphens, 3-80 characters){f', not {name!r}' if name else ''}"
+        )
+    return problems
+
+
+def _prompt_terms(
+    label: str, vocab: Vocabulary, what: str, current: list[str], hint: str
+) -> list[str]:
+    while True:
+        raw = typer.prompt(f"{label} ({hint})", default=", ".join(current), show_default=False)
+        values = _split([raw])
+        problems = unknown_terms(values, vocab, what)
+        if not problems:
+            return values
+        typer.echo("  " + "; ".join(problems), err=True)
+
+
+def _ask_missing(tax: Taxonomy, given: dict[str, Any]) -> dict[str, Any]:
+    """Prompt for each answer not given as an option."""
+    a = dict(given)
+    typer.echo("New case study. Press Enter to leave an answer for later.\n")
+    while not (a["title"] or "").strip():
+        a["title"] = typer.prompt("Title (what was bought or done, and by whom)")
+    while not (a["organisation"] or "").strip():
+        a["organisation"] = typer.prompt("Organisation")
+    if a["organisation_type"] is None:
+        kinds = _prompt_terms(
+            "Organisation type",
+            tax.organisation_types,
+            "organisation type",
+            ["local-authority"],
+            "e.g. local-authority, housing-provider, nhs-body",
+        )
+        a["organisation_type"] = kinds[0] if kinds else None
+    if not a["region"]:
+        a["region"] = _prompt_terms(
+            "Region(s)", tax.regions, "region", [], "e.g. north-east; up to 4, comma-separated"
+        )
+    return _ask_details(tax, a)
+
+
+def _ask_details(tax: Taxonomy, a: dict[str, Any]) -> dict[str, Any]:
+    for key, question in (
+        ("start", "First year of the work"),
+        ("end", "Last year (blank if continuing)"),
+    ):
+        if a[key] is None:
+            raw = typer.prompt(question, default="", show_default=False)
+            a[key] = int(raw) if raw.strip().isdigit() else None
+    if a["summary"] is None:
+        a["summary"] = typer.prompt(
+            "Summary (1-3 sentences; blank to write later)", default="", show_default=False
+        )
+    for key, label, vocab, what, hint in (
+        ("theme", "Themes", tax.themes, "theme", "blank: `kb suggest-tags` can propose them"),
+        ("outcome", "Outcomes", tax.outcomes, "outcome", "blank for later"),
+    ):
+        if not a[key]:
+            a[key] = _prompt_terms(label, vocab, what, [], hint)
+    if a["scope"] is None:
+        a["scope"] = typer.prompt(
+            "Scope (contract, programme, cross-cutting, not-procurement)", default="contract"
+        )
+    for key, label, vocab, what, hint in (
+        ("cpv", "CPV divisions", tax.cpv_divisions, "CPV division", "e.g. 45, 50"),
+        (
+            "stage",
+            "Procurement stages",
+            tax.procurement_stages,
+            "procurement stage",
+            "e.g. specification, contract-management",
+        ),
+    ):
+        if not a[key]:
+            a[key] = _prompt_terms(label, vocab, what, [], hint)
+    if a["evidence"] is None:
+        a["evidence"] = typer.prompt(
+            "Evidence (independent-evaluation, self-reported, commitments-only, policy-only)",
+            default="self-reported",
+        )
+    if not a["source"]:
+        a["source"] = _ask_sources()
+    return a
+
+
+def _ask_sources() -> list[str]:
+    sources = []
+    while True:
+        url = typer.prompt("Source URL (blank when done)", default="", show_default=False)
+        if not url.strip():
+            return sources
+        title = typer.prompt("  its title")
+        kind = typer.prompt("  own or independent", default="own")
+        sources.append(f"{title} | {url.strip()} | {kind}")
 
 
 def new(
@@ -120,168 +246,59 @@ def new(
     ] = None,
 ) -> None:
     """Start a new case study: write content/casestudies/<slug>.md from the template."""
-    from kb.content.taxonomy import TaxonomyError, load_taxonomy
-    from kb.content.rules import SLUG_RE
-    from kb.content.validate import check_bytes
-    from kb.services.scaffold import (
-        CaseStudyDraft,
-        SourceDraft,
-        body_guidance,
-        render_case_study,
-        slugify,
-    )
 
     settings = _settings()
     try:
         tax = load_taxonomy(settings.taxonomy_path)
     except TaxonomyError as exc:
         raise _fail(str(exc), 2) from exc
-    ask = sys.stdin.isatty() if interactive is None else interactive
-    this_year = dt.date.today().year
-
-    def prompt_terms(label: str, vocab, what: str, current: list[str], hint: str) -> list[str]:
-        while True:
-            raw = typer.prompt(f"{label} ({hint})", default=", ".join(current), show_default=False)
-            values = _split([raw])
-            problems = _check_terms(values, vocab, what)
-            if not problems:
-                return values
-            typer.echo("  " + "; ".join(problems), err=True)
-
-    if ask:
-        typer.echo("New case study. Press Enter to leave an answer for later.\n")
-        while not (title or "").strip():
-            title = typer.prompt("Title (what was bought or done, and by whom)")
-        while not (organisation or "").strip():
-            organisation = typer.prompt("Organisation")
-        if organisation_type is None:
-            organisation_type = prompt_terms(
-                "Organisation type",
-                tax.organisation_types,
-                "organisation type",
-                ["local-authority"],
-                "e.g. local-authority, housing-provider, nhs-body",
-            )[:1]
-            organisation_type = organisation_type[0] if organisation_type else None
-        if not region:
-            region = prompt_terms(
-                "Region(s)", tax.regions, "region", [], "e.g. north-east; up to 4, comma-separated"
-            )
-        if start is None:
-            raw = typer.prompt("First year of the work", default="", show_default=False)
-            start = int(raw) if raw.strip().isdigit() else None
-        if end is None:
-            raw = typer.prompt("Last year (blank if continuing)", default="", show_default=False)
-            end = int(raw) if raw.strip().isdigit() else None
-        if summary is None:
-            summary = typer.prompt(
-                "Summary (1-3 sentences; blank to write later)", default="", show_default=False
-            )
-        if not theme:
-            theme = prompt_terms(
-                "Themes", tax.themes, "theme", [], "blank: `kb suggest-tags` can propose them"
-            )
-        if not outcome:
-            outcome = prompt_terms("Outcomes", tax.outcomes, "outcome", [], "blank for later")
-        if scope is None:
-            scope = typer.prompt(
-                "Scope (contract, programme, cross-cutting, not-procurement)", default="contract"
-            )
-        if not cpv:
-            cpv = prompt_terms(
-                "CPV divisions", tax.cpv_divisions, "CPV division", [], "e.g. 45, 50"
-            )
-        if not stage:
-            stage = prompt_terms(
-                "Procurement stages",
-                tax.procurement_stages,
-                "procurement stage",
-                [],
-                "e.g. specification, contract-management",
-            )
-        if evidence is None:
-            evidence = typer.prompt(
-                "Evidence (independent-evaluation, self-reported, commitments-only, policy-only)",
-                default="self-reported",
-            )
-        if not source:
-            source = []
-            while True:
-                url = typer.prompt("Source URL (blank when done)", default="", show_default=False)
-                if not url.strip():
-                    break
-                stitle = typer.prompt("  its title")
-                skind = typer.prompt("  own or independent", default="own")
-                source.append(f"{stitle} | {url.strip()} | {skind}")
-
-    problems: list[str] = []
-    if not (title or "").strip():
-        problems.append("give a --title")
-    if not (organisation or "").strip():
-        problems.append("give an --organisation")
-    regions = _split(region)
-    themes, outcomes, stages = _split(theme), _split(outcome), _split(stage)
-    divisions = [c.zfill(2) if c.isdigit() and len(c) == 1 else c for c in _split(cpv)]
-    if organisation_type:
-        problems += _check_terms([organisation_type], tax.organisation_types, "organisation type")
-    problems += _check_terms(regions, tax.regions, "region")
-    problems += _check_terms(themes, tax.themes, "theme")
-    problems += _check_terms(outcomes, tax.outcomes, "outcome")
-    problems += _check_terms(stages, tax.procurement_stages, "procurement stage")
-    for c in divisions:
-        if c not in tax.cpv_divisions:
-            hint = (
-                f' (use the two-digit division "{c[:2]}")'
-                if re.fullmatch(r"\d{8}(-\d)?", c)
-                else ""
-            )
-            problems.append(f"unknown CPV division '{c}'{hint}")
-    if evidence:
-        problems += _check_terms([evidence], tax.evidence_levels, "evidence level")
-    if scope and scope not in ("contract", "programme", "cross-cutting", "not-procurement"):
-        problems.append(
-            f"unknown scope '{scope}' (contract, programme, cross-cutting or not-procurement)"
-        )
-    if len(regions) > 4:
-        problems.append("give at most 4 regions")
-    if start is not None and not 1990 <= start <= this_year:
-        problems.append(f"--start must be a year between 1990 and {this_year}")
-    if end is not None and (end > this_year or (start is not None and end < start)):
-        problems.append("--end must not be in the future or before --start")
-    sources = [_parse_source(s) for s in source or []]
-    for s in sources:
-        if not s.url:
-            problems.append(f"source '{s.title}' has no https:// URL")
-        elif not s.title:
-            problems.append(f"source {s.url} has no title: give it as 'TITLE | {s.url}'")
-    name = slug or slugify(title or "")
-    if not SLUG_RE.match(name or "") or not 3 <= len(name) <= 80:
-        problems.append(
-            f"cannot make a file name from this title; give --slug (lower-case words and "
-            f"hyphens, 3-80 characters){f', not {name!r}' if name else ''}"
-        )
-    if problems:
-        raise _fail("kb new: " + "\n  ".join(["cannot write the case study:", *problems]), 2)
-
+    a: dict[str, Any] = {
+        "title": title,
+        "organisation": organisation,
+        "organisation_type": organisation_type,
+        "region": region,
+        "start": start,
+        "end": end,
+        "summary": summary,
+        "theme": theme,
+        "outcome": outcome,
+        "scope": scope,
+        "cpv": cpv,
+        "stage": stage,
+        "evidence": evidence,
+        "source": source,
+    }
+    if sys.stdin.isatty() if interactive is None else interactive:
+        a = _ask_missing(tax, a)
+    divisions, bad_cpv = parse_cpv(_split(a["cpv"]), tax)
     draft = CaseStudyDraft(
-        title=title or "",
-        organisation=organisation or "",
-        organisation_type=organisation_type or "",
-        regions=regions,
-        year_start=start,
-        year_end=end,
-        summary=summary or "",
-        themes=themes,
-        outcomes=outcomes,
-        scope=scope or "",
+        title=(a["title"] or "").strip(),
+        organisation=(a["organisation"] or "").strip(),
+        organisation_type=a["organisation_type"] or "",
+        regions=_split(a["region"]),
+        year_start=a["start"],
+        year_end=a["end"],
+        summary=a["summary"] or "",
+        themes=_split(a["theme"]),
+        outcomes=_split(a["outcome"]),
+        scope=a["scope"] or "",
         cpv=divisions,
         value_gbp=value,
-        stages=stages,
-        evidence=evidence or "",
-        sources=[s for s in sources if isinstance(s, SourceDraft)],
+        stages=_split(a["stage"]),
+        evidence=a["evidence"] or "",
+        sources=[_parse_source(s) for s in a["source"] or []],
     )
+    problems = _new_problems(draft, tax, bad_cpv, slug)
+    if problems:
+        raise _fail("kb new: " + "\n  ".join(["cannot write the case study:", *problems]), 2)
+    name = slug or slugify(draft.title)
     rendered = render_case_study(draft)
-    folder = directory or settings.casestudies_dir
+    path = _write_new(rendered, directory or settings.casestudies_dir, name)
+    _print_next_steps(path, name, rendered, tax)
+
+
+def _write_new(rendered: RenderedFile, folder: Path, name: str) -> Path:
+    """Write the file, never over an existing one (names compared case-insensitively)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.md"
     clash = next((p for p in folder.glob("*.md") if p.stem.lower() == name), None)
@@ -297,6 +314,11 @@ def new(
     except FileExistsError as exc:
         raise _fail(f"kb new: {path} already exists: not overwriting it.", 1) from exc
     typer.echo(f"Created {path}")
+    return path
+
+
+def _print_next_steps(path: Path, name: str, rendered: RenderedFile, tax: Taxonomy) -> None:
+    """What the validator still wants, field by field, and the commands to run next."""
     _, found = check_bytes(str(path), name, rendered.text.encode("utf-8"), tax)
     todo: dict[str, int] = {}
     for p in found:

@@ -179,16 +179,16 @@ def test_kb_new_reports_unknown_tags_with_suggestions_and_writes_nothing(run, se
         "--region",
         "nort-east",
         "--cpv",
-        "45000000",
+        "4X",
         "--start",
         "1850",
     )
     assert result.exit_code == 2
     out = result.output
-    assert "unknown theme 'employmnt' (did you mean employment" in out
-    assert "unknown region 'nort-east' (did you mean north-east" in out
-    assert 'use the two-digit division "45"' in out
-    assert "--start must be a year between 1990" in out
+    assert "--theme: Unknown theme 'employmnt' (did you mean employment" in out
+    assert "--region: Unknown region 'nort-east' (did you mean north-east" in out
+    assert "--cpv: '4X' is not a CPV division" in out
+    assert "--start: First year must be a year between 1990" in out
     result = run(
         "new",
         "--no-input",
@@ -199,7 +199,7 @@ def test_kb_new_reports_unknown_tags_with_suggestions_and_writes_nothing(run, se
         "--source",
         "https://www.example.gov.uk/r",
     )
-    assert result.exit_code == 2 and "has no title" in result.output
+    assert result.exit_code == 2 and "--source: Enter the title of source 1" in result.output
     assert sorted(p.name for p in settings.casestudies_dir.iterdir()) == before
 
 
