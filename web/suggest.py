@@ -24,14 +24,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.content.rules import SECTION_NAMES
+from kb.content import rules
 from kb.content.render import render_markdown
-from kb.content.taxonomy import Taxonomy, load_taxonomy
-from kb.content.rules import MAX_FILE_BYTES
+from kb.content.rules import MAX_FILE_BYTES, SCOPES, SECTION_NAMES, SOURCE_TYPES
+from kb.content.taxonomy import Taxonomy, Vocabulary, load_taxonomy
 from kb.content.validate import Problem, check_bytes
+from kb.services.drafting import check_draft, parse_cpv
 from kb.services.scaffold import (
     SECTION_GUIDANCE,
     CaseStudyDraft,
+    RenderedFile,
     SourceDraft,
     render_case_study,
     slugify,
@@ -46,17 +48,17 @@ MAX_PREFILL_URL = 8000
 SECTION_FIELDS = {f"section-{name.lower()}": name for name in SECTION_NAMES}
 #: Longest value accepted for each text field (characters).
 LIMITS = {
-    "title": 160,
-    "organisation": 160,
-    "summary": 600,
+    "title": rules.TITLE_CHARS.max,
+    "organisation": rules.ORGANISATION_CHARS.max,
+    "summary": rules.SUMMARY_CHARS.max,
     "year_start": 4,
     "year_end": 4,
     "cpv": 200,
     "value_gbp": 20,
     "last_reviewed": 10,
-    "source_title": 300,
-    "source_url": 2000,
-    **dict.fromkeys(SECTION_FIELDS, 12000),
+    "source_title": rules.SOURCE_TITLE_CHARS.max,
+    "source_url": rules.URL_MAX_CHARS,
+    **dict.fromkeys(SECTION_FIELDS, rules.MAX_SECTION_CHARS),
 }
 LIST_FIELDS = ("region", "themes", "outcomes", "stages")
 SCALAR_FIELDS = (
@@ -190,74 +192,34 @@ def _year(value: str) -> int | None:
     return int(value) if re.fullmatch(r"\d{4}", value or "") else None
 
 
-def check_form(
-    values: dict[str, Any],
-    taxonomy: Taxonomy,
-    *,
-    existing: dict[str, str] | None = None,
-    today: dt.date | None = None,
-) -> FormResult:
-    """Friendly checks of the answers, then the validator's checks of the file they make.
+def _form_field(draft_field: str) -> str:
+    """The form input for a field of the draft (``sources.2.url`` -> ``source-2-url``)."""
+    if draft_field.startswith("sources."):
+        _, row, part = draft_field.split(".")
+        return f"source-{row}-{part}"
+    return {"regions": "region"}.get(draft_field, draft_field)
 
-    ``existing`` maps slugs and lower-cased titles already in the library to their slugs.
-    """
-    today = today or dt.date.today()
-    existing = existing or {}
+
+def _known(values: list[str], vocab: Vocabulary) -> list[str]:
+    # Checkbox values outside the taxonomy can only come from a tampered form: drop them.
+    return [v for v in values if v in vocab]
+
+
+def _parse_answers(
+    values: dict[str, Any], taxonomy: Taxonomy, today: dt.date
+) -> tuple[CaseStudyDraft, list[tuple[str, str]]]:
+    """The form's answers as a draft, and the errors only the form can make (unreadable
+    years, values, dates and CPV codes)."""
     errors: list[tuple[str, str]] = []
-
-    def need(cond: bool, fid: str, message: str) -> None:
-        if not cond:
-            errors.append((fid, message))
-
-    title, org = values["title"], values["organisation"]
-    need(bool(title), "title", "Enter a title")
-    if title:
-        need(10 <= len(title) <= 160, "title", "Title must be between 10 and 160 characters")
-    need(bool(org), "organisation", "Enter the name of the organisation")
-    need(
-        values["organisation_type"] in taxonomy.organisation_types,
-        "organisation_type",
-        "Select the type of organisation",
-    )
-    regions = [r for r in values["region"] if r in taxonomy.regions]
-    need(bool(regions), "region", "Select the region where the work happened")
-    need(len(regions) <= 4, "region", "Select up to 4 regions")
     start, end = _year(values["year_start"]), _year(values["year_end"])
-    if not values["year_start"]:
-        errors.append(("year_start", "Enter the year the work began"))
-    elif start is None or not 1990 <= start <= today.year:
+    if values["year_start"] and start is None:
         errors.append(("year_start", f"First year must be a year between 1990 and {today.year}"))
-    if values["year_end"]:
-        if end is None or end > today.year:
-            errors.append(("year_end", f"Last year must be a year no later than {today.year}"))
-        elif start is not None and end < start:
-            errors.append(("year_end", "Last year must be the same as or after the first year"))
-    summary = values["summary"]
-    need(bool(summary), "summary", "Enter a summary")
-    if summary:
-        need(40 <= len(summary) <= 600, "summary", "Summary must be between 40 and 600 characters")
-    themes = [t for t in values["themes"] if t in taxonomy.themes]
-    need(bool(themes), "themes", "Select at least one theme")
-    need(len(themes) <= 4, "themes", "Select up to 4 themes")
-    outcomes = [o for o in values["outcomes"] if o in taxonomy.outcomes]
-    need(bool(outcomes), "outcomes", "Select at least one outcome")
-    need(len(outcomes) <= 8, "outcomes", "Select up to 8 outcomes")
-    need(
-        values["scope"] in dict((c[0], c) for c in SCOPE_CHOICES),
-        "scope",
-        "Select what kind of work it was",
-    )
-    divisions: list[str] = []
-    for code in re.split(r"[\s,;]+", values["cpv"]):
-        if not code:
-            continue
-        division = code[:2] if re.fullmatch(r"\d{8}(-\d)?", code) else code.zfill(2)
-        if division not in taxonomy.cpv_divisions:
-            errors.append(
-                ("cpv", f"“{code[:20]}” is not a CPV division: enter two digits, like 45")
-            )
-        elif division not in divisions:
-            divisions.append(division)
+    if values["year_end"] and end is None:
+        errors.append(("year_end", f"Last year must be a year no later than {today.year}"))
+    divisions, bad = parse_cpv(values["cpv"], taxonomy)
+    errors += [
+        ("cpv", f"“{code}” is not a CPV division: enter two digits, like 45") for code in bad
+    ]
     value_gbp = None
     if values["value_gbp"]:
         cleaned = values["value_gbp"].replace(",", "").replace("£", "").strip()
@@ -265,26 +227,6 @@ def check_form(
             value_gbp = int(cleaned)
         else:
             errors.append(("value_gbp", "Value must be a whole number of pounds, like 250000"))
-    stages = [s for s in values["stages"] if s in taxonomy.procurement_stages]
-    need(bool(stages), "stages", "Select at least one procurement stage")
-    need(
-        values["evidence"] in taxonomy.evidence_levels,
-        "evidence",
-        "Select the strongest kind of evidence the sources give",
-    )
-    sources: list[SourceDraft] = []
-    for i, src in enumerate(values["sources"], start=1):
-        if not (src["title"] or src["url"]):
-            continue
-        if not src["title"]:
-            errors.append((f"source-{i}-title", f"Enter the title of source {i}"))
-        if not src["url"]:
-            errors.append((f"source-{i}-url", f"Enter the web address of source {i}"))
-        elif not src["url"].startswith("https://"):
-            errors.append((f"source-{i}-url", f"Source {i} web address must start with https://"))
-        kind = src["type"] if src["type"] in ("own", "independent") else "own"
-        sources.append(SourceDraft(src["title"], src["url"], kind))
-    need(bool(sources), "source-1-url", "Enter at least one source")
     reviewed = None
     try:
         reviewed = dt.date.fromisoformat(values["last_reviewed"])
@@ -294,9 +236,45 @@ def check_form(
             )
     except ValueError:
         errors.append(("last_reviewed", "Enter the date you checked the sources, like 2025-06-30"))
-    for key, name in SECTION_FIELDS.items():
-        need(bool(values[key].strip()), key, f"Write the {name} section")
+    sources = [
+        SourceDraft(src["title"], src["url"], src["type"] if src["type"] in SOURCE_TYPES else "own")
+        for src in values["sources"]
+        if src["title"] or src["url"]
+    ]
+    draft = CaseStudyDraft(
+        title=values["title"],
+        organisation=values["organisation"],
+        organisation_type=values["organisation_type"]
+        if values["organisation_type"] in taxonomy.organisation_types
+        else "",
+        regions=_known(values["region"], taxonomy.regions),
+        year_start=start,
+        year_end=end if values["year_end"] else None,
+        summary=values["summary"],
+        themes=_known(values["themes"], taxonomy.themes),
+        outcomes=_known(values["outcomes"], taxonomy.outcomes),
+        scope=values["scope"] if values["scope"] in SCOPES else "",
+        cpv=divisions,
+        value_gbp=value_gbp,
+        stages=_known(values["stages"], taxonomy.procurement_stages),
+        evidence=values["evidence"] if values["evidence"] in taxonomy.evidence_levels else "",
+        sources=sources,
+        last_reviewed=reviewed if reviewed and reviewed <= today else today,
+        sections={name: values[key] for key, name in SECTION_FIELDS.items()},
+    )
+    return draft, errors
 
+
+def _identity_errors(
+    values: dict[str, Any], draft: CaseStudyDraft, existing: dict[str, str]
+) -> list[tuple[str, str]]:
+    """Sections left empty, and a title whose address or wording is already taken."""
+    errors = [
+        (key, f"Write the {name} section")
+        for key, name in SECTION_FIELDS.items()
+        if not values[key].strip()
+    ]
+    title = draft.title
     slug = slugify(title)
     if title and len(slug) < 3:
         errors.append(("title", "Title must contain some letters or numbers"))
@@ -309,35 +287,46 @@ def check_form(
                 "change the title, or suggest changes to that case study instead",
             )
         )
+    return errors
 
-    draft = CaseStudyDraft(
-        title=title,
-        organisation=org,
-        organisation_type=values["organisation_type"]
-        if values["organisation_type"] in taxonomy.organisation_types
-        else "",
-        regions=regions[:4],
-        year_start=start,
-        year_end=end if values["year_end"] else None,
-        summary=summary,
-        themes=themes[:4],
-        outcomes=outcomes[:8],
-        scope=values["scope"] if values["scope"] in dict((c[0], c) for c in SCOPE_CHOICES) else "",
-        cpv=divisions[:10],
-        value_gbp=value_gbp,
-        stages=stages[:5],
-        evidence=values["evidence"] if values["evidence"] in taxonomy.evidence_levels else "",
-        sources=sources,
-        last_reviewed=reviewed if reviewed and reviewed <= today else today,
-        sections={name: values[key] for key, name in SECTION_FIELDS.items()},
-    )
+
+def check_form(
+    values: dict[str, Any],
+    taxonomy: Taxonomy,
+    *,
+    existing: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> FormResult:
+    """The rules' checks of the answers, then the validator's checks of the file they make.
+
+    ``existing`` maps slugs and lower-cased titles already in the library to their slugs.
+    """
+    today = today or dt.date.today()
+    draft, errors = _parse_answers(values, taxonomy, today)
+    have = {fid for fid, _ in errors}
+    for problem in check_draft(draft, taxonomy, complete=True, today=today):
+        fid = _form_field(problem.field)
+        if fid not in have:  # one message per field: the form's own reading comes first
+            errors.append((fid, problem.message))
+    errors += _identity_errors(values, draft, existing or {})
     rendered = render_case_study(draft, today=today)
-    result = FormResult(values, errors, slug=slug or "case-study", draft=draft)
+    result = FormResult(values, errors, slug=slugify(draft.title) or "case-study", draft=draft)
     result.markdown = rendered.text
+    _add_validator_problems(result, rendered, taxonomy, today)
+    if len(rendered.text.encode("utf-8")) > MAX_FILE_BYTES:
+        errors.append(("section-approach", "The case study is too long: keep it under 64 KB"))
+    order = _field_order()
+    errors.sort(key=lambda e: order.get(e[0], 999))
+    return result
+
+
+def _add_validator_problems(
+    result: FormResult, rendered: RenderedFile, taxonomy: Taxonomy, today: dt.date
+) -> None:
     _, problems = check_bytes(
         f"{result.slug}.md", result.slug, rendered.text.encode("utf-8"), taxonomy, today
     )
-    have = {fid for fid, _ in errors}
+    have = {fid for fid, _ in result.errors}
     for p in problems:
         if p.code == "bad-slug":
             continue  # the title's errors say it better
@@ -345,13 +334,8 @@ def check_form(
         if p.severity == "warning":
             result.warnings.append(_plain(p.message))
         elif fid not in have:
-            errors.append((fid, _plain(p.message)))
+            result.errors.append((fid, _plain(p.message)))
             have.add(fid)
-    if len(rendered.text.encode("utf-8")) > MAX_FILE_BYTES:
-        errors.append(("section-approach", "The case study is too long: keep it under 64 KB"))
-    order = _field_order()
-    errors.sort(key=lambda e: order.get(e[0], 999))
-    return result
 
 
 def _field_for(span: str | None, problem: Problem) -> str:

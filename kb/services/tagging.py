@@ -39,15 +39,16 @@ from typing import Any
 import numpy as np
 import yaml
 
+from kb.content import rules
 from kb.content.frontmatter import FrontMatterError, split
 from kb.content.rules import SECTION_NAMES
 from kb.content.taxonomy import Taxonomy, Term
 
 #: Suggestions at or above this confidence are "confident": `--write` adds them.
 DEFAULT_MIN_CONFIDENCE = 0.5
-MAX_THEMES = 4
-MAX_OUTCOMES = 8
-MAX_CPV = 10
+MAX_THEMES = rules.THEMES.max
+MAX_OUTCOMES = rules.OUTCOMES.max
+MAX_CPV = rules.CPV_DIVISIONS.max
 NEIGHBOURS = 5
 PASSAGE_WORDS = 80  # smaller than the index's passages, so a reason points at a paragraph
 FEATURES = (
