@@ -20,7 +20,6 @@ reviewer decides.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from kb.content.validate import Problem, Report
+from kb.settings import Settings
 
 #: Cosine similarity of summaries at or above which a warning is given (see module docstring).
 THRESHOLD = 0.79
@@ -60,35 +60,20 @@ def summary_of(path: Path) -> Summary | None:
     return Summary(str(path), title, " ".join(summary.split()), line, col)
 
 
-def embed_summaries(texts: Sequence[str], settings: Any) -> np.ndarray:
+def embed_summaries(texts: Sequence[str], settings: Settings) -> np.ndarray:
     """Normalised embeddings of ``texts`` with the configured model, cached on disk if possible."""
     from search.build import embedding_cache_path
-    from search.embedding import Embedder, EmbeddingCache, model_identity, text_key
+    from search.embedding import Embedder, EmbeddingCache, embed_with_cache, model_identity
 
     embedder = Embedder(settings.model)
-    cache = None
     try:
         cache = EmbeddingCache(
             embedding_cache_path(settings.index_dir), model_identity(settings.model)
         )
     except Exception:  # no writable data folder: embed every time
-        cache = None
-    try:
-        if cache is None:
-            return embedder.encode(list(texts))
-        keys = [text_key(t) for t in texts]
-        found = cache.get_many(keys)
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
-        if todo:
-            vecs = embedder.encode(list(todo.values()))
-            new = list(zip(todo.keys(), vecs, strict=True))
-            with contextlib.suppress(Exception):  # a read-only cache only costs time
-                cache.put_many(new)
-            found.update(new)
-        return np.stack([found[k] for k in keys]).astype(np.float32)
-    finally:
-        if cache is not None:
-            cache.close()
+        return embedder.encode(list(texts))
+    with cache:
+        return embed_with_cache(embedder, texts, cache)
 
 
 def similar_pairs(

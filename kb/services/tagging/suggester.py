@@ -25,261 +25,22 @@ round trip, so comments, quoting and key order are kept and the body is untouche
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
-from kb.content import rules
-from kb.content.frontmatter import FrontMatterError, split
-from kb.content.rules import SECTION_NAMES
+if TYPE_CHECKING:
+    from search.embedding import EmbeddingCache
+
 from kb.content.taxonomy import Taxonomy, Term
-
-#: Suggestions at or above this confidence are "confident": `--write` adds them.
-DEFAULT_MIN_CONFIDENCE = 0.5
-MAX_THEMES = rules.THEMES.max
-MAX_OUTCOMES = rules.OUTCOMES.max
-MAX_CPV = rules.CPV_DIVISIONS.max
-NEIGHBOURS = 5
-PASSAGE_WORDS = 80  # smaller than the index's passages, so a reason points at a paragraph
-FEATURES = (
-    "words",
-    "passage_sim",
-    "summary_sim",
-    "relative_sim",
-    "neighbours",
-    "related_words",
-    "related_sim",
-)
-
-#: Fitted by `python bench/suggest_tags.py --fit` on the 52 shipped case studies:
-#: feature means, standard deviations, coefficients (on standardised features) and intercept.
-DEFAULT_WEIGHTS: dict[str, dict[str, list[float] | float]] = {
-    "theme": {
-        "mean": [1.0036, 0.3239, 0.2334, -0.0, 0.4126, 1.071, 0.388],
-        "std": [0.9643, 0.0957, 0.0948, 0.0805, 0.3213, 0.8877, 0.1047],
-        "coef": [0.8622, -0.2153, 0.0351, 0.4922, 1.0275, 1.2116, -0.0978],
-        "intercept": -0.6743,
-    },
-    "outcome": {
-        "mean": [0.3079, 0.2628, 0.183, -0.0, 0.1371, 1.4361, 0.3418],
-        "std": [0.6558, 0.1056, 0.1041, 0.1007, 0.2096, 0.9742, 0.1087],
-        "coef": [1.1712, 0.1866, -0.6689, 0.7273, 0.6388, 0.502, 0.353],
-        "intercept": -2.913,
-    },
-}
-
-
-#: Embeddings kept in memory across suggesters (the web app and tests build several).
-_MEMO: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 20_000
-
-
-# ---- reading a draft -------------------------------------------------------------------------
-
-
-@dataclass
-class Draft:
-    """What the suggester reads from a (possibly incomplete) case-study file."""
-
-    title: str = ""
-    summary: str = ""
-    sections: list[tuple[str, str]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def head(self) -> str:
-        """The text embedded for "similar case studies": the same as the search index's."""
-        if self.title and self.summary:
-            return f"{self.title}. {self.summary}"
-        return self.title or self.summary
-
-    def listed(self, key: str) -> list[str]:
-        value = self.meta.get(key)
-        if key == "cpv":
-            proc = self.meta.get("procurement")
-            value = proc.get("cpv") if isinstance(proc, dict) else None
-        if isinstance(value, list):
-            return [str(v) for v in value if isinstance(v, (str, int))]
-        return []
-
-
-_HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$", re.MULTILINE)
-
-
-def _sections(body: str) -> list[tuple[str, str]]:
-    marks = list(_HEADING_RE.finditer(body))
-    out: list[tuple[str, str]] = []
-    lead = body[: marks[0].start()] if marks else body
-    if lead.strip():
-        out.append(("", lead.strip()))
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
-        text = body[m.end() : end].strip()
-        if text:
-            out.append((m.group(1).strip(), text))
-    return out
-
-
-def _scalar_line(yaml_text: str, key: str) -> str:
-    m = re.search(rf"^{key}:\s*(.+)$", yaml_text, re.MULTILINE)
-    return m.group(1).strip().strip("\"'") if m else ""
-
-
-def read_draft(text: str) -> Draft:
-    """Title, summary, sections and whatever front matter parses; never raises."""
-    try:
-        yaml_text, body, _ = split(text)
-    except FrontMatterError:
-        return Draft(sections=_sections(text))
-    meta: dict[str, Any] = {}
-    try:
-        loaded = yaml.safe_load(yaml_text)
-        if isinstance(loaded, dict):
-            meta = loaded
-    except yaml.YAMLError:
-        meta = {}
-    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
-    summary = meta.get("summary") if isinstance(meta.get("summary"), str) else ""
-    if not meta:  # broken YAML: still use the obvious one-line fields
-        title, summary = _scalar_line(yaml_text, "title"), _scalar_line(yaml_text, "summary")
-    return Draft(" ".join(title.split()), " ".join(summary.split()), _sections(body), meta)
-
-
-def passages(draft: Draft, max_words: int = PASSAGE_WORDS) -> list[tuple[str, str, str]]:
-    """(where, plain text, text to embed) for the head and each chunk of each section."""
-    from search.documents import markdown_to_text, split_words
-
-    out: list[tuple[str, str, str]] = []
-    if draft.head:
-        out.append(("title and summary", draft.head, draft.head))
-    for heading, body in draft.sections:
-        plain = markdown_to_text(body)
-        for chunk in split_words(plain, max_words):
-            where = f"'{heading}' section" if heading else "body"
-            context = f"{draft.title}. {heading}." if heading else f"{draft.title}."
-            out.append((where, chunk, f"{context} {chunk}" if draft.title else chunk))
-    return out
-
-
-# ---- the library the suggestions learn from --------------------------------------------------
-
-
-@dataclass
-class LibraryEntry:
-    slug: str
-    path: str
-    title: str
-    summary: str
-    themes: list[str]
-    outcomes: list[str]
-    cpv: list[str]
-    sections: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def head(self) -> str:
-        return f"{self.title}. {self.summary}" if self.summary else self.title
-
-    def as_draft(self) -> Draft:
-        return Draft(self.title, self.summary, self.sections)
-
-
-def load_entries(paths: Sequence[Path]) -> list[LibraryEntry]:
-    """Title, summary and tags of each case-study file (lenient: unreadable files are skipped)."""
-    entries: list[LibraryEntry] = []
-    for p in paths:
-        try:
-            d = read_draft(Path(p).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-        if not d.head:
-            continue
-        entries.append(
-            LibraryEntry(
-                Path(p).stem,
-                str(p),
-                d.title,
-                d.summary,
-                d.listed("themes"),
-                d.listed("outcomes"),
-                d.listed("cpv"),
-                d.sections,
-            )
-        )
-    return entries
-
-
-# ---- keyword evidence ------------------------------------------------------------------------
-
-
-def _phrases(term: Term, *, with_label: bool = True) -> list[tuple[str, tuple[str, ...]]]:
-    from search.tokenize import tokenize
-
-    out: list[tuple[str, tuple[str, ...]]] = []
-    seen: set[tuple[str, ...]] = set()
-    for ph in ((term.label,) if with_label else ()) + tuple(term.synonyms):
-        toks = tuple(tokenize(ph))
-        if toks and toks not in seen:
-            seen.add(toks)
-            out.append((ph, toks))
-    return out
-
-
-def _count(tokens: list[str], phrase: tuple[str, ...]) -> int:
-    n = len(phrase)
-    first = phrase[0]
-    return sum(
-        1
-        for i in range(len(tokens) - n + 1)
-        if tokens[i] == first and tuple(tokens[i : i + n]) == phrase
-    )
-
-
-@dataclass
-class WordHits:
-    score: float  # weighted count: title/summary matches count double
-    hits: dict[str, list[str]]  # phrase -> where it was found
-
-
-def tokenise_parts(parts: Sequence[tuple[str, str, float]]) -> list[tuple[str, list[str], float]]:
-    from search.tokenize import tokenize
-
-    return [(where, tokenize(text), weight) for where, text, weight in parts]
-
-
-def word_evidence(
-    tokenised: Sequence[tuple[str, list[str], float]],
-    phrases: list[tuple[str, tuple[str, ...]]],
-) -> WordHits:
-    """Matches of ``phrases`` in ``tokenised`` = [(where, tokens, weight)]."""
-    score = 0.0
-    hits: dict[str, list[str]] = {}
-    for label, toks in phrases:
-        for where, tokens, weight in tokenised:
-            n = _count(tokens, toks)
-            if n:
-                score += weight * n
-                hits.setdefault(label, []).append(where if n == 1 else f"{where} ×{n}")
-    return WordHits(score, hits)
-
-
-def _word_parts(draft: Draft) -> list[tuple[str, list[str], float]]:
-    parts = [("title", draft.title, 2.0), ("summary", draft.summary, 2.0)]
-    parts += [(f"'{h}' section" if h else "body", t, 1.0) for h, t in draft.sections]
-    return tokenise_parts([p for p in parts if p[1]])
-
-
-# ---- suggestions -----------------------------------------------------------------------------
+from kb.services.tagging.constants import DEFAULT_WEIGHTS, NEIGHBOURS
+from kb.services.tagging.draft import Draft, passages
+from kb.services.tagging.evidence import _phrases, _word_parts, word_evidence
+from kb.services.tagging.library import LibraryEntry, load_entries
 
 
 @dataclass
@@ -343,13 +104,19 @@ class TagSuggester:
         library: Sequence[LibraryEntry],
         *,
         weights: dict[str, dict[str, Any]] | None = None,
-        cache: Any | None = None,
+        cache: EmbeddingCache | None = None,
+        store_embeddings: bool = True,
     ):
+        from search.embedding import LRUMemo
+
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.library = list(library)
         self.weights = weights or DEFAULT_WEIGHTS
-        self.cache = cache  # a search.embedding.EmbeddingCache, or None
+        self.cache = cache
+        #: False for visitors' drafts (the web form): their text is embedded, never stored.
+        self.store_embeddings = store_embeddings
+        self._memo = LRUMemo()
         self.terms = {
             "theme": list(taxonomy.themes),
             "outcome": list(taxonomy.outcomes),
@@ -375,30 +142,11 @@ class TagSuggester:
         """Embeddings of ``texts``: from memory, then the disk cache, then the model."""
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        from search.embedding import text_key
+        from search.embedding import embed_with_cache
 
-        model = str(getattr(self.embedder, "path", "")) or str(id(self.embedder))
-        keys = [text_key(t) for t in texts]
-        with _MEMO_LOCK:
-            found = {k: _MEMO[(model, k)] for k in keys if (model, k) in _MEMO}
-        missing = [k for k in keys if k not in found]
-        if missing and self.cache is not None:
-            found.update(self.cache.get_many(missing))
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
-        if todo:
-            vecs = self.embedder.encode(list(todo.values()))
-            new = list(zip(todo.keys(), vecs, strict=True))
-            if self.cache is not None:
-                with contextlib.suppress(Exception):  # a read-only or locked cache costs time only
-                    self.cache.put_many(new)
-            found.update(new)
-        with _MEMO_LOCK:
-            for k in keys:
-                _MEMO[(model, k)] = found[k]
-                _MEMO.move_to_end((model, k))
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.popitem(last=False)
-        return np.stack([found[k] for k in keys]).astype(np.float32)
+        return embed_with_cache(
+            self.embedder, texts, self.cache, memo=self._memo, store=self.store_embeddings
+        )
 
     @staticmethod
     def term_text(term: Term) -> str:
@@ -684,166 +432,3 @@ def make_suggester(
     except Exception:  # no writable data folder: embed without a cache
         cache = None
     return TagSuggester(taxonomy, embedder, load_entries(paths), cache=cache)
-
-
-# ---- writing the confident suggestions into the file -----------------------------------------
-
-
-@dataclass
-class WriteResult:
-    themes: list[str] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    cpv: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.themes or self.outcomes or self.cpv)
-
-
-def choose(
-    suggestions: Suggestions, taxonomy: Taxonomy, min_confidence: float = DEFAULT_MIN_CONFIDENCE
-) -> WriteResult:
-    """The confident suggestions that fit: at most 4 themes and 8 outcomes in all, and only
-    outcomes that sit under one of the themes (or are cross-cutting), so the file stays valid."""
-    chosen = WriteResult()
-    themes = [s.slug for s in suggestions.themes if s.present]
-    for s in suggestions.themes:
-        if not s.present and s.confidence >= min_confidence and len(themes) < MAX_THEMES:
-            themes.append(s.slug)
-            chosen.themes.append(s.slug)
-    outcomes = [s.slug for s in suggestions.outcomes if s.present]
-    for s in suggestions.outcomes:
-        if s.present or s.confidence < min_confidence or len(outcomes) >= MAX_OUTCOMES:
-            continue
-        term = taxonomy.outcomes.terms[s.slug]
-        if term.cross_cutting or set(term.themes) & set(themes):
-            outcomes.append(s.slug)
-            chosen.outcomes.append(s.slug)
-    cpv = [s.slug for s in suggestions.cpv if s.present]
-    for s in suggestions.cpv:
-        if not s.present and s.confidence >= min_confidence and len(cpv) < MAX_CPV:
-            cpv.append(s.slug)
-            chosen.cpv.append(s.slug)
-    return chosen
-
-
-def _yaml():
-    from ruamel.yaml import YAML
-
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.width = 4096  # never re-wrap long lines
-    y.indent(mapping=2, sequence=4, offset=2)  # the template's "  - title:" style
-    return y
-
-
-def _flow_seq(items: list[Any]):
-    from ruamel.yaml.comments import CommentedSeq
-
-    seq = CommentedSeq(items)
-    seq.fa.set_flow_style()
-    return seq
-
-
-def _extend(mapping: Any, key: str, values: list[Any], *, after: Sequence[str]) -> None:
-    """Add ``values`` to the list at ``key``, keeping its style; create it in schema order."""
-    from ruamel.yaml.comments import CommentedSeq
-
-    if not values:
-        return
-    current = mapping.get(key) if key in mapping else None
-    if isinstance(current, CommentedSeq):
-        was_flow = current.fa.flow_style() or not current
-        current.extend(values)
-        if was_flow:
-            current.fa.set_flow_style()
-        return
-    if key in mapping:  # null or a scalar: replace with a list
-        mapping[key] = _flow_seq(values)
-        return
-    keys = list(mapping.keys())
-    pos = 0
-    for name in after:
-        if name in keys:
-            pos = max(pos, keys.index(name) + 1)
-    mapping.insert(pos, key, _flow_seq(values))
-
-
-_ORDER = (
-    "title",
-    "organisation",
-    "organisation_type",
-    "region",
-    "years",
-    "summary",
-    "themes",
-    "outcomes",
-)
-
-
-def apply_to_text(text: str, chosen: WriteResult) -> str:
-    """``text`` with ``chosen`` added to its front matter; everything else byte-for-byte."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-    newline = "\r\n" if "\r\n" in text else "\n"
-    norm = text.replace("\r\n", "\n")
-    yaml_text, body, _ = split(norm)  # raises FrontMatterError without front matter
-    if not chosen.changed:
-        return text
-    lines = norm.split("\n")
-    closing = next(i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "..."))
-    y = _yaml()
-    data = y.load(yaml_text)
-    if data is None:
-        from ruamel.yaml.comments import CommentedMap
-
-        data = CommentedMap()
-    if not hasattr(data, "insert"):
-        raise ValueError("the front matter is not a mapping of 'field: value' lines")
-    _extend(data, "themes", chosen.themes, after=_ORDER[: _ORDER.index("themes")])
-    _extend(data, "outcomes", chosen.outcomes, after=_ORDER[: _ORDER.index("outcomes")])
-    proc = data.get("procurement")
-    if chosen.cpv and hasattr(proc, "insert"):
-        _extend(
-            proc,
-            "cpv",
-            [DoubleQuotedScalarString(c) for c in chosen.cpv],
-            after=("scope",),
-        )
-    buf = io.StringIO()
-    y.dump(data, buf)
-    head = lines[0] + "\n" + buf.getvalue() + lines[closing] + "\n"
-    out = head + body
-    return out.replace("\n", newline) if newline != "\n" else out
-
-
-def write_suggestions(path: Path, chosen: WriteResult) -> bool:
-    """Apply ``chosen`` to the file at ``path``; returns whether it changed."""
-    raw = Path(path).read_bytes()
-    text = raw.decode("utf-8")
-    bom = text.startswith("\ufeff")
-    new = apply_to_text(text.removeprefix("\ufeff"), chosen)
-    if bom:
-        new = "\ufeff" + new
-    if new == text:
-        return False
-    Path(path).write_bytes(new.encode("utf-8"))
-    return True
-
-
-__all__ = [
-    "DEFAULT_MIN_CONFIDENCE",
-    "SECTION_NAMES",
-    "Draft",
-    "LibraryEntry",
-    "Suggestion",
-    "Suggestions",
-    "TagSuggester",
-    "WriteResult",
-    "apply_to_text",
-    "choose",
-    "load_entries",
-    "make_suggester",
-    "read_draft",
-    "write_suggestions",
-]
