@@ -14,16 +14,14 @@ Scope = Literal["contract", "programme", "cross-cutting", "not-procurement"]
 AskStatus = Literal["delivered", "in-progress", "commitment", "not-met"]
 
 
-def _chars(span: r.Span) -> dict[str, int]:
-    return {"min_length": span.min, "max_length": span.max}
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Source(_Strict):
-    title: StrictStr = Field(**_chars(r.SOURCE_TITLE_CHARS))
+    title: StrictStr = Field(
+        min_length=r.SOURCE_TITLE_CHARS.min, max_length=r.SOURCE_TITLE_CHARS.max
+    )
     url: StrictStr = Field(max_length=r.URL_MAX_CHARS)
     type: Literal["own", "independent"]
 
@@ -37,17 +35,25 @@ class Procurement(_Strict):
     scope: Scope
     cpv: list[StrictStr] = Field(default_factory=list, max_length=r.CPV_DIVISIONS.max)
     value_gbp: StrictInt | None = Field(None, ge=0, le=r.MAX_VALUE_GBP)
-    stages: list[StrictStr] = Field(**_chars(r.STAGES))
+    stages: list[StrictStr] = Field(min_length=r.STAGES.min, max_length=r.STAGES.max)
 
 
 class ContractAsk(_Strict):
     """One thing a contract asked of its supplier, as a source records it."""
 
     outcome: StrictStr
-    requirement: StrictStr = Field(**_chars(r.ASK_REQUIREMENT_CHARS))
-    measure: StrictStr | None = Field(None, **_chars(r.ASK_MEASURE_CHARS))
-    target: StrictStr | None = Field(None, **_chars(r.ASK_TARGET_CHARS))
-    result: StrictStr | None = Field(None, **_chars(r.ASK_RESULT_CHARS))
+    requirement: StrictStr = Field(
+        min_length=r.ASK_REQUIREMENT_CHARS.min, max_length=r.ASK_REQUIREMENT_CHARS.max
+    )
+    measure: StrictStr | None = Field(
+        None, min_length=r.ASK_MEASURE_CHARS.min, max_length=r.ASK_MEASURE_CHARS.max
+    )
+    target: StrictStr | None = Field(
+        None, min_length=r.ASK_TARGET_CHARS.min, max_length=r.ASK_TARGET_CHARS.max
+    )
+    result: StrictStr | None = Field(
+        None, min_length=r.ASK_RESULT_CHARS.min, max_length=r.ASK_RESULT_CHARS.max
+    )
     status: AskStatus
     source: StrictStr = Field(max_length=r.URL_MAX_CHARS)
 
@@ -56,7 +62,9 @@ class Weighting(_Strict):
     """The share of the evaluation given to social value, as a source states it."""
 
     social_value_percent: float = Field(ge=0, le=100)
-    note: StrictStr | None = Field(None, **_chars(r.WEIGHTING_NOTE_CHARS))
+    note: StrictStr | None = Field(
+        None, min_length=r.WEIGHTING_NOTE_CHARS.min, max_length=r.WEIGHTING_NOTE_CHARS.max
+    )
     source: StrictStr = Field(max_length=r.URL_MAX_CHARS)
 
 
@@ -70,17 +78,19 @@ class ContractEvidence(_Strict):
 class FrontMatter(_Strict):
     """Exactly the fields a case study's YAML front matter may have."""
 
-    title: StrictStr = Field(**_chars(r.TITLE_CHARS))
-    organisation: StrictStr = Field(**_chars(r.ORGANISATION_CHARS))
+    title: StrictStr = Field(min_length=r.TITLE_CHARS.min, max_length=r.TITLE_CHARS.max)
+    organisation: StrictStr = Field(
+        min_length=r.ORGANISATION_CHARS.min, max_length=r.ORGANISATION_CHARS.max
+    )
     organisation_type: StrictStr
     region: StrictStr | list[StrictStr]
     years: Years
-    summary: StrictStr = Field(**_chars(r.SUMMARY_CHARS))
-    themes: list[StrictStr] = Field(**_chars(r.THEMES))
-    outcomes: list[StrictStr] = Field(**_chars(r.OUTCOMES))
+    summary: StrictStr = Field(min_length=r.SUMMARY_CHARS.min, max_length=r.SUMMARY_CHARS.max)
+    themes: list[StrictStr] = Field(min_length=r.THEMES.min, max_length=r.THEMES.max)
+    outcomes: list[StrictStr] = Field(min_length=r.OUTCOMES.min, max_length=r.OUTCOMES.max)
     procurement: Procurement
     evidence: StrictStr
-    sources: list[Source] = Field(**_chars(r.SOURCES))
+    sources: list[Source] = Field(min_length=r.SOURCES.min, max_length=r.SOURCES.max)
     last_reviewed: dt.date
     contract_evidence: ContractEvidence | None = None
 

@@ -225,7 +225,7 @@ def test_existing_titles_and_near_duplicates(site):
 
 
 def test_limits_and_a_long_file(site):
-    from web.suggest import MAX_PREFILL_URL, new_file_url
+    from web.suggest_form import MAX_PREFILL_URL, new_file_url
 
     client, _ = site
     r = client.post("/suggest", data={**GOOD, "title": "x" * 500})
