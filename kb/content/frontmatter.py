@@ -51,36 +51,58 @@ def split(text: str) -> tuple[str, str, int]:
     raise FrontMatterError("front matter is not closed: add a line '---' after the YAML", 1, 1)
 
 
-def _walk(node: yaml.Node, path: Path_, parsed: ParsedFile, offset: int, seen: set[int]) -> None:
-    if id(node) in seen:
-        # An alias: refused, since front matter never needs one and they allow cycles and blow-ups.
-        raise FrontMatterError(
-            "YAML anchors and aliases (& and *) are not allowed in front matter",
-            node.start_mark.line + 1 + offset,
-            node.start_mark.column + 1,
-        )
-    seen.add(id(node))
-    if len(path) > 20:
+#: At most this many YAML nodes (scalars, lists, mappings) in one file's front matter: a real
+#: case study has a few hundred, and a bound keeps the work per file small whatever the input.
+MAX_NODES = 5_000
+MAX_DEPTH = 20
+
+
+def _refuse_anchors(yaml_text: str, offset: int) -> None:
+    """Refuse every anchor and alias, wherever it sits, and bound the number of nodes.
+
+    Checked on the parser's events, before anything is composed or constructed, so an alias
+    bomb costs no more than reading its text once.
+    """
+    nodes = 0
+    for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            raise FrontMatterError(
+                "YAML anchors and aliases (& and *) are not allowed in front matter",
+                event.start_mark.line + 1 + offset,
+                event.start_mark.column + 1,
+            )
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise FrontMatterError(
+                    f"front matter has more than {MAX_NODES:,} values; it is far too large",
+                    event.start_mark.line + 1 + offset,
+                )
+
+
+def _walk(node: yaml.Node, path: Path_, parsed: ParsedFile, offset: int) -> None:
+    if len(path) > MAX_DEPTH:
         raise FrontMatterError(
             "front matter is nested too deeply", node.start_mark.line + 1 + offset
         )
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        keys: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             pos = (key_node.start_mark.line + 1 + offset, key_node.start_mark.column + 1)
-            if key in seen:
+            if key in keys:
                 parsed.duplicate_keys.append(((*path, key), *pos))
-            seen.add(key)
+            keys.add(key)
             parsed.positions[(*path, key)] = pos
-            _walk(value_node, (*path, key), parsed, offset, seen)
+            _walk(value_node, (*path, key), parsed, offset)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             parsed.positions[(*path, i)] = (
                 item.start_mark.line + 1 + offset,
                 item.start_mark.column + 1,
             )
-            _walk(item, (*path, i), parsed, offset, seen)
+            _walk(item, (*path, i), parsed, offset)
 
 
 def parse(text: str) -> ParsedFile:
@@ -89,9 +111,10 @@ def parse(text: str) -> ParsedFile:
     offset = 1  # the opening '---' line
     probe = ParsedFile({}, body, body_line)
     try:
+        _refuse_anchors(yaml_text, offset)
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
         if node is not None:
-            _walk(node, (), probe, offset, set())
+            _walk(node, (), probe, offset)
         data = yaml.safe_load(yaml_text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
