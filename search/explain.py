@@ -112,7 +112,7 @@ class Explainer:
         if s.vector is not None:
             p_sim, doc_sim = sims
             why["semantic_similarity"] = round(doc_sim, 4) if doc_sim is not None else None
-            pos = np.nonzero(sem_top == i)[0] if sem_top is not None else []
+            pos = np.nonzero(sem_top == i)[0] if sem_top is not None else np.zeros(0, np.int64)
             why["rank_semantic"] = int(pos[0]) + 1 if len(pos) else None
             if p_sim is not None:
                 why["best_passage_similarity"] = round(p_sim, 4)

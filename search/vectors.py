@@ -119,7 +119,7 @@ class HNSWVectorIndex(VectorIndex):
 
             assert s.vector is not None
             k = min(self.ntotal, depth * 8)
-            params = faiss.SearchParametersHNSW(efSearch=max(128, k))
+            params = faiss.SearchParametersHNSW(efSearch=max(128, k))  # type: ignore[attr-defined]
             _, idx = self.hnsw.search(s.vector[None, :], k, params=params)
             idx = idx[0][idx[0] >= 0]
             docs = np.unique(self.p_doc[idx])

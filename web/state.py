@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kb.settings import Settings
 from kb.store.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
 from kb.store.db import load_info, make_engine
 
+if TYPE_CHECKING:
+    from search.engine import SearchEngine
+
 
 @dataclass
 class Snapshot:
-    engine: Any | None  # search.engine.SearchEngine
+    engine: SearchEngine | None
     catalogue: Catalogue | None
     problems: list[str] = field(default_factory=list)
 
@@ -124,7 +127,8 @@ class KnowledgeBase:
             self._check_model(engine)
             if self._model_error:
                 problems.append(self._model_error)
-            engine = KeywordFallback(engine, self._model_error)
+            # duck-typed: the wrapper answers every SearchEngine attribute
+            engine = cast("SearchEngine", KeywordFallback(engine, self._model_error))
         self._refresh_catalogue(engine.manifest.content_hash if engine is not None else None)
         catalogue = self._catalogue
         if self._catalogue_error:

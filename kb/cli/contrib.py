@@ -175,7 +175,7 @@ def _ask_details(tax: Taxonomy, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ask_sources() -> list[str]:
-    sources = []
+    sources: list[str] = []
     while True:
         url = typer.prompt("Source URL (blank when done)", default="", show_default=False)
         if not url.strip():

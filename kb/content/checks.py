@@ -162,7 +162,8 @@ def _check_years(chk: Checker, parsed: ParsedFile, today: dt.date) -> None:
     years = parsed.data.get("years")
     if not isinstance(years, dict) or not _is_int(years.get("start")):
         return
-    start, end = years["start"], years.get("end")
+    start: int = years["start"]
+    end = years.get("end")
     pos = parsed.position
     if start < rules.EARLIEST_YEAR or start > today.year:
         chk.add(
@@ -170,7 +171,7 @@ def _check_years(chk: Checker, parsed: ParsedFile, today: dt.date) -> None:
             f"'years.start' {start} is not between {rules.EARLIEST_YEAR} and {today.year}",
             *pos(("years", "start")),
         )
-    if not _is_int(end):
+    if not isinstance(end, int) or isinstance(end, bool):
         return
     if end < start:
         chk.add(

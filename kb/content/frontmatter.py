@@ -65,19 +65,21 @@ def _refuse_anchors(yaml_text: str, offset: int) -> None:
     """
     nodes = 0
     for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        line = mark.line + 1 + offset if mark else 1
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent) or anchor is not None:
             raise FrontMatterError(
                 "YAML anchors and aliases (& and *) are not allowed in front matter",
-                event.start_mark.line + 1 + offset,
-                event.start_mark.column + 1,
+                line,
+                mark.column + 1 if mark else 1,
             )
         if isinstance(event, yaml.NodeEvent):
             nodes += 1
             if nodes > MAX_NODES:
                 raise FrontMatterError(
                     f"front matter has more than {MAX_NODES:,} values; it is far too large",
-                    event.start_mark.line + 1 + offset,
+                    line,
                 )
 
 

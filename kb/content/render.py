@@ -33,7 +33,7 @@ def is_safe_url(url: str) -> bool:
 def _make_renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
-    md.validateLink = is_safe_url
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
 
     def link_open(self, tokens, idx, options, env):
         token = tokens[idx]

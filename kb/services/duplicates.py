@@ -55,7 +55,7 @@ def summary_of(path: Path) -> Summary | None:
     summary = parsed.data.get("summary")
     if not isinstance(summary, str) or not summary.strip():
         return None
-    title = parsed.data.get("title") if isinstance(parsed.data.get("title"), str) else ""
+    title = str(parsed.data["title"]) if isinstance(parsed.data.get("title"), str) else ""
     line, col = parsed.position(("summary",))
     return Summary(str(path), title, " ".join(summary.split()), line, col)
 

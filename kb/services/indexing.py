@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search.build import Manifest
 
 from kb.content.library import Library, load_library
 from kb.content.model import CaseStudy
@@ -79,7 +83,7 @@ def eval_corpus(eval_dir: Path) -> tuple[list, dict[str, dict[str, list[str]]]] 
 class BuildResult:
     library: Library
     load: LoadInfo
-    manifest: object  # search.build.Manifest
+    manifest: Manifest
 
 
 def build(settings: Settings, *, progress: bool = False) -> BuildResult:

@@ -99,8 +99,8 @@ def from_ocds(data: Any, taxonomy: Taxonomy) -> ProcurementRequest:
     amount = value.get("amount") if isinstance(value, dict) else None
     currency = value.get("currency", "GBP") if isinstance(value, dict) else "GBP"
     value_gbp = int(amount) if isinstance(amount, (int, float)) and currency == "GBP" else None
-    title = tender.get("title") if isinstance(tender.get("title"), str) else ""
-    description = tender.get("description") if isinstance(tender.get("description"), str) else ""
+    title = str(tender["title"]) if isinstance(tender.get("title"), str) else ""
+    description = str(tender["description"]) if isinstance(tender.get("description"), str) else ""
     if not (title or description or cpv):
         raise OCDSError("the OCDS tender has no title, description or CPV classification")
     return ProcurementRequest(

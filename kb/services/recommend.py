@@ -8,7 +8,6 @@ judged procurement set in content/eval/procurements (see docs/benchmarks.md).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,16 +239,22 @@ def _gather_outcomes(
     items: list[Recommendation], catalogue: Catalogue, req: ProcurementRequest
 ) -> list[SuggestedOutcome]:
     """Outcomes that recommended case studies delivered, most supported first."""
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     users: dict[str, list[str]] = {}
     for rank, rec in enumerate(items):
         for o in rec.case_study.outcomes:
-            weight[o] += 1.0 / (1 + rank) + (
-                0.5 if set(catalogue.taxonomy.outcomes.terms[o].themes) & set(req.themes) else 0.0
+            weight[o] = (
+                weight.get(o, 0.0)
+                + 1.0 / (1 + rank)
+                + (
+                    0.5
+                    if set(catalogue.taxonomy.outcomes.terms[o].themes) & set(req.themes)
+                    else 0.0
+                )
             )
             users.setdefault(o, []).append(rec.case_study.slug)
     out = []
-    for slug, _ in weight.most_common(8):
+    for slug in sorted(weight, key=lambda o: -weight[o])[:8]:
         term = catalogue.taxonomy.outcomes.terms[slug]
         out.append(SuggestedOutcome(slug, term.label, term.description, users[slug]))
     return out

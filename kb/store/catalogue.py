@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from kb.content.taxonomy import Taxonomy, parse_taxonomy
 from kb.store.db import (
@@ -133,8 +133,8 @@ class Catalogue:
 
 
 def _taxonomy_from_db(session: Session) -> Taxonomy:
-    themes = session.exec(select(Theme).order_by(Theme.position)).all()
-    outcomes = session.exec(select(Outcome).order_by(Outcome.position)).all()
+    themes = session.exec(select(Theme).order_by(col(Theme.position))).all()
+    outcomes = session.exec(select(Outcome).order_by(col(Outcome.position))).all()
     links: dict[str, list[str]] = defaultdict(list)
     for link in session.exec(select(OutcomeTheme)).all():
         links[link.outcome_slug].append(link.theme_slug)
@@ -162,7 +162,7 @@ def _taxonomy_from_db(session: Session) -> Taxonomy:
             for o in outcomes
         ],
     }
-    for term in session.exec(select(Term).order_by(Term.vocabulary, Term.position)).all():
+    for term in session.exec(select(Term).order_by(col(Term.vocabulary), col(Term.position))).all():
         key = "code" if term.vocabulary == "cpv_divisions" else "slug"
         data.setdefault(term.vocabulary, []).append(
             {
@@ -187,18 +187,22 @@ def load_catalogue(engine: Engine) -> Catalogue:
                 raise CatalogueUnavailable("the database is empty: run `kb build`")
             taxonomy = _taxonomy_from_db(session)
             tags: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for t in session.exec(select(CaseStudyTag).order_by(CaseStudyTag.position)).all():
+            for t in session.exec(select(CaseStudyTag).order_by(col(CaseStudyTag.position))).all():
                 tags[(t.case_study_slug, t.kind)].append(t.slug)
             themes: dict[str, list[str]] = defaultdict(list)
-            for t in session.exec(select(CaseStudyTheme).order_by(CaseStudyTheme.position)).all():
-                themes[t.case_study_slug].append(t.theme_slug)
+            for th in session.exec(
+                select(CaseStudyTheme).order_by(col(CaseStudyTheme.position))
+            ).all():
+                themes[th.case_study_slug].append(th.theme_slug)
             outcomes: dict[str, list[str]] = defaultdict(list)
             for o in session.exec(
-                select(CaseStudyOutcome).order_by(CaseStudyOutcome.position)
+                select(CaseStudyOutcome).order_by(col(CaseStudyOutcome.position))
             ).all():
                 outcomes[o.case_study_slug].append(o.outcome_slug)
             sources: dict[str, list[SourceView]] = defaultdict(list)
-            for s in session.exec(select(Source).order_by(Source.case_study_slug, Source.position)):
+            for s in session.exec(
+                select(Source).order_by(col(Source.case_study_slug), col(Source.position))
+            ):
                 sources[s.case_study_slug].append(SourceView(s.title, s.url, s.type))
             studies = {}
             for r in session.exec(select(CaseStudyRecord)).all():

@@ -73,8 +73,8 @@ def read_draft(text: str) -> Draft:
             meta = loaded
     except yaml.YAMLError:
         meta = {}
-    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
-    summary = meta.get("summary") if isinstance(meta.get("summary"), str) else ""
+    title = str(meta["title"]) if isinstance(meta.get("title"), str) else ""
+    summary = str(meta["summary"]) if isinstance(meta.get("summary"), str) else ""
     if not meta:  # broken YAML: still use the obvious one-line fields
         title, summary = _scalar_line(yaml_text, "title"), _scalar_line(yaml_text, "summary")
     return Draft(" ".join(title.split()), " ".join(summary.split()), _sections(body), meta)

@@ -289,7 +289,9 @@ class TagSuggester:
     def confidences(self, kind: str, x: np.ndarray) -> np.ndarray:
         w = self.weights[kind]
         z = (x - np.asarray(w["mean"])) / np.asarray(w["std"])
-        return _sigmoid(z @ np.asarray(w["coef"]) + float(w["intercept"]))
+        intercept = w["intercept"]
+        assert isinstance(intercept, float)
+        return _sigmoid(z @ np.asarray(w["coef"]) + intercept)
 
     def suggest(
         self,
