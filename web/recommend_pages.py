@@ -16,6 +16,20 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
+def _pounds(text: str, errors: list[tuple[str, str]]) -> int | None:
+    """An estimated value typed as "250000", "£250,000"...; None when left blank."""
+    if not text:
+        return None
+    try:
+        value = int(float(text.replace(",", "").replace("£", "")))
+        if value < 0:
+            raise ValueError
+        return value
+    except ValueError:
+        errors.append(("value", "Estimated value must be an amount in pounds, like 250000"))
+        return None
+
+
 def _form_request(
     items: list[tuple[str, str]], taxonomy: Taxonomy
 ) -> tuple[ProcurementRequest, dict[str, Any], list[tuple[str, str]]]:
@@ -41,14 +55,7 @@ def _form_request(
     cpv = [c for c in values["cpv"].replace(",", " ").split() if c]
     if any(not c.replace("-", "").isdigit() or len(c.split("-")[0]) not in (2, 8) for c in cpv):
         errors.append(("cpv", "Enter CPV codes like 90511000 or divisions like 90"))
-    value = None
-    if values["value"]:
-        try:
-            value = int(float(values["value"].replace(",", "").replace("£", "")))
-            if value < 0:
-                raise ValueError
-        except ValueError:
-            errors.append(("value", "Estimated value must be an amount in pounds, like 250000"))
+    value = _pounds(values["value"], errors)
     if values["region"] and values["region"] not in taxonomy.regions:
         errors.append(("region", "Choose a region from the list"))
     themes = [t for t in values["themes"] if t in taxonomy.themes]

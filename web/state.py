@@ -16,7 +16,7 @@ from kb.store.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
 from kb.store.db import load_info, make_engine
 
 if TYPE_CHECKING:
-    from search.engine import SearchEngine
+    from search.engine import SearchEngine, SearchQuery, SearchResults
 
 
 @dataclass
@@ -34,7 +34,7 @@ class KeywordFallback:
     """Wraps a search engine so that, when the embedding model cannot be used, searches run in
     keyword mode instead of failing; the reason is reported as a problem on every page."""
 
-    def __init__(self, engine: Any, model_error: str | None):
+    def __init__(self, engine: SearchEngine, model_error: str | None):
         self._engine = engine
         self.model_error = model_error
 
@@ -44,12 +44,12 @@ class KeywordFallback:
     def __len__(self) -> int:
         return len(self._engine)
 
-    def search(self, query: Any) -> Any:
+    def search(self, query: SearchQuery, **kw: Any) -> SearchResults:
         from dataclasses import replace
 
         if self.model_error and query.mode != "keyword" and query.text:
             query = replace(query, mode="keyword")
-        return self._engine.search(query)
+        return self._engine.search(query, **kw)
 
 
 class KnowledgeBase:
@@ -67,7 +67,7 @@ class KnowledgeBase:
         self._model_checked = False
         self._lock = threading.Lock()
 
-    def _check_model(self, engine: Any) -> None:
+    def _check_model(self, engine: SearchEngine) -> None:
         """Load the embedding model once; if it fails, search falls back to keywords."""
         if self._model_checked:
             return

@@ -23,6 +23,7 @@ from kb.content.render import render_markdown
 from kb.services.scaffold import (
     SECTION_GUIDANCE,
 )
+from kb.settings import Settings
 from web.suggest_form import (
     LIMITS,
     SCOPE_CHOICES,
@@ -41,7 +42,7 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _existing(settings: Any) -> dict[str, str]:
+def _existing(settings: Settings) -> dict[str, str]:
     """Slugs and lower-cased titles of the case studies in the content folder."""
     from kb.services.tagging import read_draft
 
@@ -60,7 +61,7 @@ def _existing(settings: Any) -> dict[str, str]:
     return out
 
 
-def _similar(settings: Any, result: FormResult) -> list[str]:
+def _similar(settings: Settings, result: FormResult) -> list[str]:
     """Warnings for existing case studies whose summary is very like this one (best effort)."""
     try:
         from kb.content.library import casestudy_files

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from kb.content.frontmatter import ParsedFile
 from kb.content.report import Checker
@@ -25,12 +26,36 @@ def _locate(body_lines: list[str], start: int, end: int, needle: str) -> tuple[i
     return start, 1
 
 
-def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
-    """Check sections, raw HTML and links; return section name -> text."""
-    body = parsed.body
+def _check_inline(
+    chk: Checker, children: list[Token], lines: list[str], mapped: list[int], base: int
+) -> None:
+    """Raw HTML and unsafe link schemes inside one paragraph or heading."""
+    for child in children:
+        if child.type == "html_inline":
+            ln, col = _locate(lines, mapped[0], mapped[1], child.content)
+            chk.add(
+                "raw-html",
+                f"raw HTML is not allowed in the body: {child.content[:40]!r}",
+                base + ln,
+                col,
+            )
+        elif child.type in ("link_open", "image"):
+            href = str(child.attrs.get("href") or child.attrs.get("src") or "")
+            m = SCHEME_RE.match(href.strip())
+            if m and m.group(1).lower() not in SAFE_LINK_SCHEMES:
+                ln, col = _locate(lines, mapped[0], mapped[1], href)
+                chk.add(
+                    "unsafe-link",
+                    f"link must be https, http or mailto, not {m.group(1)}:",
+                    base + ln,
+                    col,
+                )
+
+
+def _headings(chk: Checker, parsed: ParsedFile, lines: list[str]) -> list[tuple[str, int]]:
+    """The level-2 headings with their body line; reports raw HTML, h1s and unsafe links."""
     base = parsed.body_line
-    lines = body.splitlines()
-    tokens = _checker_md.parse(body)
+    tokens = _checker_md.parse(parsed.body)
     headings: list[tuple[str, int]] = []
     for i, tok in enumerate(tokens):
         mapped = tok.map or [0, 0]
@@ -48,32 +73,14 @@ def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
                 1,
             )
         elif tok.type == "inline" and tok.children:
-            for child in tok.children:
-                if child.type == "html_inline":
-                    ln, col = _locate(lines, mapped[0], mapped[1], child.content)
-                    chk.add(
-                        "raw-html",
-                        f"raw HTML is not allowed in the body: {child.content[:40]!r}",
-                        base + ln,
-                        col,
-                    )
-                elif child.type in ("link_open", "image"):
-                    href = str(child.attrs.get("href") or child.attrs.get("src") or "")
-                    m = SCHEME_RE.match(href.strip())
-                    if m and m.group(1).lower() not in SAFE_LINK_SCHEMES:
-                        ln, col = _locate(lines, mapped[0], mapped[1], href)
-                        chk.add(
-                            "unsafe-link",
-                            f"link must be https, http or mailto, not {m.group(1)}:",
-                            base + ln,
-                            col,
-                        )
+            _check_inline(chk, tok.children, lines, mapped, base)
+    return headings
 
+
+def _check_sections(
+    chk: Checker, headings: list[tuple[str, int]], sections: dict[str, str], base: int
+) -> None:
     names = [h for h, _ in headings]
-    sections: dict[str, str] = {}
-    for idx, (name, start) in enumerate(headings):
-        end = headings[idx + 1][1] if idx + 1 < len(headings) else len(lines)
-        sections[name] = "\n".join(lines[start + 1 : end]).strip()
     for name in SECTION_NAMES:
         if name not in names:
             chk.add("missing-section", f"missing body section '## {name}'", base, 1)
@@ -96,4 +103,15 @@ def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
                 base + line,
                 1,
             )
+
+
+def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
+    """Check sections, raw HTML and links; return section name -> text."""
+    lines = parsed.body.splitlines()
+    headings = _headings(chk, parsed, lines)
+    sections: dict[str, str] = {}
+    for idx, (name, start) in enumerate(headings):
+        end = headings[idx + 1][1] if idx + 1 < len(headings) else len(lines)
+        sections[name] = "\n".join(lines[start + 1 : end]).strip()
+    _check_sections(chk, headings, sections, parsed.body_line)
     return sections

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -100,7 +99,7 @@ def similar_pairs(
 def near_duplicate_warnings(
     report: Report,
     library_paths: Sequence[Path],
-    settings: Any,
+    settings: Settings,
     *,
     threshold: float = THRESHOLD,
 ) -> list[Problem]:

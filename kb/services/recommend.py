@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.store.catalogue import CaseStudyView, Catalogue
+
+if TYPE_CHECKING:
+    from search.engine import SearchEngine
 
 MAX_TEXT = 5000
 
@@ -145,7 +148,7 @@ def _section(body: str, name: str) -> str:
 
 
 def recommend(
-    engine: Any,
+    engine: SearchEngine | None,
     catalogue: Catalogue,
     req: ProcurementRequest,
     *,

@@ -33,14 +33,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from search.embedding import EmbeddingCache
-
 from kb.content.taxonomy import Taxonomy, Term
 from kb.services.tagging.constants import DEFAULT_WEIGHTS, NEIGHBOURS
 from kb.services.tagging.draft import Draft, passages
 from kb.services.tagging.evidence import _phrases, _word_parts, word_evidence
 from kb.services.tagging.library import LibraryEntry, load_entries
+
+if TYPE_CHECKING:
+    from kb.settings import Settings
+    from search.embedding import Embedder, EmbeddingCache
 
 
 @dataclass
@@ -100,7 +101,7 @@ class TagSuggester:
     def __init__(
         self,
         taxonomy: Taxonomy,
-        embedder: Any,
+        embedder: Embedder,
         library: Sequence[LibraryEntry],
         *,
         weights: dict[str, dict[str, Any]] | None = None,
@@ -414,7 +415,7 @@ class TagSuggester:
 
 
 def make_suggester(
-    settings: Any, taxonomy: Taxonomy, *, exclude_path: Path | None = None
+    settings: Settings, taxonomy: Taxonomy, *, exclude_path: Path | None = None
 ) -> TagSuggester:
     """A suggester over the shipped case studies, with the configured model (loaded lazily)."""
     from kb.content.library import casestudy_files
