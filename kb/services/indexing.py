@@ -107,6 +107,7 @@ def build(settings: Settings, *, progress: bool = False) -> BuildResult:
         progress=progress,
         vocabulary=vocabulary(library.taxonomy),
         publish=False,
+        hnsw_min_passages=settings.hnsw_min_passages,
     )
     info = load_into_db(make_engine(settings.resolved_database_url), library)
     _pause("loaded")
