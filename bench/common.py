@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.indexing import eval_corpus, library_documents  # noqa: E402
+from kb.services.indexing import eval_corpus, library_documents  # noqa: E402
 from search.documents import Document  # noqa: E402
 
 CONTENT = ROOT / "content"

@@ -34,8 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kb.content import casestudy_files  # noqa: E402
-from kb.duplicates import THRESHOLD, embed_summaries, summary_of  # noqa: E402
+from kb.content.library import casestudy_files  # noqa: E402
+from kb.services.duplicates import THRESHOLD, embed_summaries, summary_of  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
 PARAPHRASES = {
@@ -228,7 +228,7 @@ def main() -> None:
         rec = float(np.mean(np.array(pos_all) >= t))
         rec_p = float(np.mean(np.array(para) >= t))
         mark = "  <- chosen" if t == chosen else ""
-        mark += "  <- kb.duplicates.THRESHOLD" if t == THRESHOLD else ""
+        mark += "  <- kb.services.duplicates.THRESHOLD" if t == THRESHOLD else ""
         print(f"{t:>10.2f}{fp:>24}{rec:>15.3f}{rec_p:>13.3f}{mark}")
     print()
     print(

@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.content import load_library  # noqa: E402
-from kb.db import load_info, make_engine  # noqa: E402
-from kb.indexing import reconcile  # noqa: E402
+from kb.content.library import load_library  # noqa: E402
+from kb.services.indexing import reconcile  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from search.engine import SearchEngine  # noqa: E402
+from kb.store.db import load_info, make_engine  # noqa: E402
+from search.engine import SearchEngine, SearchQuery  # noqa: E402
 
 KB = str(Path(sys.executable).parent / "kb")
 
@@ -73,7 +73,8 @@ def check(settings: Settings, allowed: set[str]) -> dict[str, str]:
     engine = SearchEngine.open(settings.index_dir, model_name=settings.model)
     before = engine.manifest.content_hash
     assert before in allowed, f"served index is of unknown content {before[:12]}"
-    assert len(engine) > 0 and engine.search.__call__  # opens and is usable
+    listed = engine.search(SearchQuery(per_page=1)).total
+    assert listed == len(engine) > 0, "served index opens but does not list its documents"
     reconcile(settings)
     after = SearchEngine.open(settings.index_dir, model_name=settings.model).manifest.content_hash
     db = load_info(make_engine(settings.resolved_database_url)).content_hash

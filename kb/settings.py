@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     repository_branch: str = Field("main", description="Branch used in edit links.")
     site_url: str = Field("", description="Public base URL, used in the Atom feed (optional).")
+    hnsw_min_passages: int = Field(
+        20_000,
+        ge=1,
+        description="Libraries with at least this many passages get an approximate (HNSW) "
+        "vector index as well as the exact one.",
+    )
 
     @property
     def casestudies_dir(self) -> Path:

@@ -150,8 +150,8 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
-        self._bar = None
-        self._task = None
+        self._bar: Any = None  # a rich Progress once started
+        self._task: Any = None
 
     def start(self, total: int, label: str) -> None:
         if not self.enabled or total <= 0:
@@ -252,7 +252,7 @@ def build_index(
 
     With ``publish=False`` the complete build is left beside the current one, and
     :func:`publish_build` switches to it later: a caller that must also update a database
-    publishes only once the database holds the same content (see ``kb.indexing.build``).
+    publishes only once the database holds the same content (see ``kb.services.indexing.build``).
 
     ``vocabulary`` (optional) is facet name -> value slug -> [label, synonyms...], e.g. from
     :func:`search.taxonomy.vocabulary_from_taxonomy`; it is stored with the index and used to
@@ -266,7 +266,7 @@ def build_index(
     _validate(documents)
     fusion = fusion or FusionConfig()
     if hnsw_min_passages is None:
-        hnsw_min_passages = int(os.environ.get("SEARCH_HNSW_MIN_PASSAGES", HNSW_MIN_PASSAGES))
+        hnsw_min_passages = HNSW_MIN_PASSAGES
     if index_dir.exists() and not index_dir.is_symlink():
         raise BuildError(
             f"{index_dir} exists and is not an index symlink made by search.build; move it away."

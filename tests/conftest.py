@@ -36,7 +36,7 @@ def postgres_url() -> str:
 
     from sqlmodel import SQLModel
 
-    from kb.db import make_engine
+    from kb.store.db import make_engine
 
     url = os.environ.get("KB_TEST_POSTGRES_URL")
     if not url:
@@ -57,7 +57,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The fixture library, validated, loaded and indexed once with the real model."""
-    from kb.indexing import build
+    from kb.services.indexing import build
 
     root = tmp_path_factory.mktemp("built")
     content = root / "content"
@@ -96,8 +96,8 @@ def xss_settings(tmp_path_factory) -> Settings:
 
     from sqlmodel import Session
 
-    from kb.db import CaseStudyRecord, CaseStudyTheme, Source, make_engine
-    from kb.indexing import build
+    from kb.services.indexing import build
+    from kb.store.db import CaseStudyRecord, CaseStudyTheme, Source, make_engine
 
     root = tmp_path_factory.mktemp("xss")
     content = root / "content"

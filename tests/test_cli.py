@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from kb.cli import app
+from kb.cli.main import app
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.content import load_library
+from kb.content.library import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 

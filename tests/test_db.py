@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from kb.cli import app
-from kb.content import ContentInvalid, load_library
-from kb.db import (
+from kb.cli.main import app
+from kb.content.library import ContentInvalid, load_library
+from kb.store.db import (
     CaseStudyRecord,
     CaseStudyTag,
     CaseStudyTheme,
@@ -21,7 +21,7 @@ from kb.db import (
     load_info,
     make_engine,
 )
-from kb.db import load_library as load_into_db
+from kb.store.db import load_library as load_into_db
 
 
 def _counts(engine) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.cli import app as cli
+from kb.cli.main import app as cli
 from kb.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.indexing import build
+from kb.services.indexing import build
 from kb.settings import Settings
 from web.app import create_app
 

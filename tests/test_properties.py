@@ -11,10 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.frontmatter import FrontMatterError, parse
-from kb.render import render_markdown
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_bytes
+from kb.content.frontmatter import FrontMatterError, parse
+from kb.content.render import render_markdown
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.recommend import ProcurementRequest, Weights, recommend
+from kb.services.recommend import ProcurementRequest, Weights, recommend
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,10 @@ def _bench():
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
     """(engine, catalogue) for the shipped content, built once for this module."""
-    from kb.catalogue import load_catalogue
-    from kb.db import make_engine
-    from kb.indexing import build
+    from kb.services.indexing import build
     from kb.settings import Settings
+    from kb.store.catalogue import load_catalogue
+    from kb.store.db import make_engine
     from search.engine import SearchEngine
 
     settings = Settings(content_dir=ROOT / "content", data_dir=tmp_path_factory.mktemp("rec"))
@@ -59,7 +59,7 @@ REPAIRS = {
 
 
 def test_repairs_tender_finds_a_repairs_case_in_the_same_category(shipped):
-    from web.ocds import from_ocds
+    from kb.services.ocds import from_ocds
 
     engine, catalogue = shipped
     req = from_ocds({"tender": REPAIRS}, catalogue.taxonomy)
@@ -111,7 +111,7 @@ def test_priority_themes_add_a_themes_reason(shipped):
 
 
 def test_release_package_and_bare_tender_parse_alike(shipped):
-    from web.ocds import from_ocds
+    from kb.services.ocds import from_ocds
 
     _, catalogue = shipped
     package = {
@@ -132,7 +132,7 @@ def test_release_package_and_bare_tender_parse_alike(shipped):
 
 
 def test_every_judged_procurement_parses_with_judgements_for_real_case_studies(shipped):
-    from web.ocds import from_ocds
+    from kb.services.ocds import from_ocds
 
     _, catalogue = shipped
     bench = _bench()

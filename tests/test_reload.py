@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
-from kb.indexing import build
+from kb.services.indexing import build
 from web.app import create_app
 
 NEW_CASE = "fixture-new-during-reload"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.taxonomy import THEME_SLUGS, TaxonomyError, load_taxonomy, parse_taxonomy
+from kb.content.taxonomy import THEME_SLUGS, TaxonomyError, load_taxonomy, parse_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,3 +92,10 @@ def test_broken_taxonomy_is_refused():
     data["themes"] = data["themes"][:7]
     with pytest.raises(TaxonomyError, match="exactly"):
         parse_taxonomy(data)
+
+
+def test_the_default_model_is_named_once_for_the_app_and_the_search_package():
+    from kb.settings import Settings
+    from search.embedding import DEFAULT_MODEL
+
+    assert Settings(_env_file=None).model == DEFAULT_MODEL

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kb.cli import app
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_bytes, check_files, format_github
+from kb.cli.main import app
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_bytes, check_files, format_github
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "tests" / "fixtures" / "broken"

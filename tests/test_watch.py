@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from kb.indexing import build
-from kb.watch import start_watcher
+from kb.services.indexing import build
+from kb.services.watch import start_watcher
 from search.build import current_build_id
 
 

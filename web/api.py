@@ -7,13 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import ValidationError
 
-from kb.recommend import ProcurementRequest, recommend
-from kb.render import render_markdown
+from kb.content.render import render_markdown
+from kb.content.taxonomy import Taxonomy
+from kb.services.ocds import OCDSError, from_ocds
+from kb.services.recommend import ProcurementRequest, recommend
 from web import schemas
-from web.deps import SnapshotDep, require_catalogue, require_engine
-from web.ocds import OCDSError, from_ocds
-from web.params import MAX_PER_PAGE, BadParams, parse_search_params
+from web.deps import CatalogueDep, EngineDep, SnapshotDep
+from web.errors import NotFound, RequestInvalid
+from web.health import health_json
+from web.params import MAX_PER_PAGE, BadParams
 from web.presenters import case_study_json, hit_json, recommendations_json
+from web.search_view import as_json, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -26,27 +30,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class NotFound(LookupError):
-    pass
-
-
-def search_response(snap: SnapshotDep, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    catalogue = require_catalogue(snap)
-    engine = require_engine(snap)
-    params = parse_search_params(pairs, catalogue.taxonomy)
-    results = engine.search(params.to_query())
-    data = results.to_json()
-    return {
-        "query": data["query"],
-        "total": results.total,
-        "page": results.page,
-        "per_page": results.per_page,
-        "took_ms": data["took_ms"],
-        "facets": results.facets,
-        "results": [hit_json(engine, h) for h in results.hits],
-    }
-
-
 @router.get(
     "/search",
     summary="Search case studies",
@@ -55,7 +38,8 @@ def search_response(snap: SnapshotDep, pairs: list[tuple[str, str]]) -> dict[str
 )
 def search(
     request: Request,
-    snap: SnapshotDep,
+    catalogue: CatalogueDep,
+    engine: EngineDep,
     q: Annotated[
         str, Query(max_length=500, description="Search text; empty lists everything.")
     ] = "",
@@ -105,7 +89,7 @@ def search(
     ] = None,
 ) -> dict[str, Any]:
     """Hybrid search with filters (OR within a filter, AND across filters) and facet counts."""
-    return search_response(snap, list(request.query_params.multi_items()))
+    return as_json(run_search(catalogue, engine, list(request.query_params.multi_items())))
 
 
 @router.get(
@@ -115,14 +99,13 @@ def search(
     responses=ERRORS,
 )
 def list_case_studies(
-    snap: SnapshotDep,
+    catalogue: CatalogueDep,
     page: Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=100, description="Case studies per page (at most 100).")
     ] = 20,
 ) -> dict[str, Any]:
     """All case studies, by title."""
-    catalogue = require_catalogue(snap)
     items = sorted(catalogue.case_studies.values(), key=lambda c: c.title.lower())
     start = (page - 1) * per_page
     return {
@@ -139,9 +122,9 @@ def list_case_studies(
     response_model=schemas.CaseStudyDetail,
     responses=ERRORS,
 )
-def get_case_study(slug: str, snap: SnapshotDep) -> dict[str, Any]:
+def get_case_study(slug: str, catalogue: CatalogueDep) -> dict[str, Any]:
     """One case study: metadata, its Markdown and the rendered (sanitised) HTML."""
-    cs = require_catalogue(snap).get(slug)
+    cs = catalogue.get(slug)
     if cs is None:
         raise NotFound(f"no case study '{slug[:80]}'")
     return {**case_study_json(cs), "markdown": cs.body, "html": render_markdown(cs.body)}
@@ -155,13 +138,12 @@ def get_case_study(slug: str, snap: SnapshotDep) -> dict[str, Any]:
 )
 def similar(
     slug: str,
-    snap: SnapshotDep,
+    engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=20, description="How many similar case studies.")] = 5,
 ) -> dict[str, Any]:
     """The case studies most like this one ("more like this")."""
     from search.errors import DocumentNotFound
 
-    engine = require_engine(snap)
     try:
         hits = engine.similar(slug, k=limit)
     except DocumentNotFound as exc:
@@ -170,15 +152,17 @@ def similar(
 
 
 @router.get("/taxonomy", summary="The controlled vocabulary", responses=ERRORS)
-def taxonomy(snap: SnapshotDep) -> dict[str, Any]:
+def taxonomy(catalogue: CatalogueDep) -> dict[str, Any]:
     """The controlled vocabulary: themes (with framework mappings), outcomes and other terms."""
-    return require_catalogue(snap).taxonomy.to_dict()
+    return catalogue.taxonomy.to_dict()
 
 
 OCDS_KEYS = {"tender", "releases", "records", "compiledRelease", "ocid"}
 
 
-def procurement_from_body(body: dict[str, Any], taxonomy) -> tuple[ProcurementRequest, int, str]:
+def procurement_from_body(
+    body: dict[str, Any], taxonomy: Taxonomy
+) -> tuple[ProcurementRequest, int, str]:
     """Simple fields or an OCDS object -> (request, limit, mode)."""
     if OCDS_KEYS & set(body):
         limit = body.get("limit", 5)
@@ -210,6 +194,7 @@ def procurement_from_body(body: dict[str, Any], taxonomy) -> tuple[ProcurementRe
 )
 def recommend_endpoint(
     snap: SnapshotDep,
+    catalogue: CatalogueDep,
     body: Annotated[
         dict[str, Any],
         Body(
@@ -237,36 +222,12 @@ def recommend_endpoint(
     ],
 ) -> dict[str, Any]:
     """Recommend case studies for a procurement, with why, and outcomes to ask for."""
-    catalogue = require_catalogue(snap)
     try:
         req, limit, mode = procurement_from_body(body, catalogue.taxonomy)
     except ValidationError as exc:
         raise RequestInvalid(exc) from exc
     result = recommend(snap.engine, catalogue, req, limit=limit, mode=mode)
     return recommendations_json(result)
-
-
-class RequestInvalid(ValueError):
-    def __init__(self, exc: ValidationError):
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        super().__init__(f"'{loc}': {first['msg']}" if loc else first["msg"])
-
-
-def health_json(snap) -> dict[str, Any]:
-    m = snap.engine.manifest if snap.engine is not None else None
-    return {
-        "status": "degraded" if snap.problems else "ok",
-        "problems": snap.problems,
-        "index_loaded": snap.engine is not None,
-        "database_loaded": snap.catalogue is not None,
-        "case_studies": len(snap.catalogue.case_studies) if snap.catalogue else 0,
-        "indexed_documents": len(snap.engine) if snap.engine is not None else 0,
-        "model": m.model if m else None,
-        "build_id": m.build_id if m else None,
-        "built_at": m.created_at if m else None,
-        "content_hash": m.content_hash if m else None,
-    }
 
 
 @router.get("/healthz", summary="Service health", response_model=schemas.Health)

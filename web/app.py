@@ -14,9 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb import __version__
 from kb.settings import Settings
-from web.api import NotFound, RequestInvalid
-from web.deps import ServiceUnavailable
-from web.params import BadParams
+from web.errors import STATUSES
 from web.security import BodySizeLimit, SecurityHeaders
 from web.state import KnowledgeBase
 from web.templating import make_templates
@@ -72,13 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
 
     # Our own exceptions, each with the status it means; the message is the exception's text.
-    statuses = {BadParams: 400, RequestInvalid: 422, NotFound: 404, ServiceUnavailable: 503}
-
     async def known_error(request: Request, exc: Exception) -> Response:
-        status = next(code for kind, code in statuses.items() if isinstance(exc, kind))
+        status = next(code for kind, code in STATUSES.items() if isinstance(exc, kind))
         return _error(request, status, str(exc))
 
-    for kind in statuses:
+    for kind in STATUSES:
         app.add_exception_handler(kind, known_error)
 
     @app.exception_handler(RequestValidationError)
@@ -100,13 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(request, 500, "an unexpected error occurred; it has been logged")
 
-    from web.api import router as api_router
-    from web.pages import router as pages_router
-    from web.suggest import router as suggest_router
+    from web import api, pages, recommend_pages, search_pages, suggest
 
-    app.include_router(api_router)
-    app.include_router(pages_router)
-    app.include_router(suggest_router)
+    for module in (api, pages, search_pages, recommend_pages, suggest):
+        app.include_router(module.router)
     STATIC.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from kb.settings import Settings
+from kb.store.catalogue import Catalogue
+from search.engine import SearchEngine
+from web.errors import ServiceUnavailable
 from web.state import KnowledgeBase, Snapshot
-
-
-class ServiceUnavailable(Exception):
-    """Something the request needs is not available; the message says what."""
 
 
 def get_kb(request: Request) -> KnowledgeBase:
@@ -32,7 +31,8 @@ SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def require_catalogue(snap: Snapshot):
+def get_catalogue(snap: SnapshotDep) -> Catalogue:
+    """The loaded case studies, or 503 saying why there are none."""
     if snap.catalogue is None:
         raise ServiceUnavailable(
             "the case-study database is not available: " + "; ".join(snap.problems)
@@ -40,7 +40,12 @@ def require_catalogue(snap: Snapshot):
     return snap.catalogue
 
 
-def require_engine(snap: Snapshot):
+def get_engine(snap: SnapshotDep) -> SearchEngine:
+    """The loaded search index, or 503 saying why there is none."""
     if snap.engine is None:
         raise ServiceUnavailable("the search index is not available: " + "; ".join(snap.problems))
     return snap.engine
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+EngineDep = Annotated[SearchEngine, Depends(get_engine)]

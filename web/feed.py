@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from xml.etree import ElementTree as ET
 
-from kb.catalogue import Catalogue
+from kb.store.catalogue import Catalogue
 
 ATOM = "http://www.w3.org/2005/Atom"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from kb.taxonomy import Taxonomy
+from kb.content.taxonomy import Taxonomy
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 50
@@ -117,6 +117,43 @@ def parse_search_params(
     params: list[tuple[str, str]], taxonomy: Taxonomy | None, *, default_per_page: int = 10
 ) -> SearchParams:
     """Read search parameters from a query string; unknown filter values are refused."""
+    single, filters = _split_params(params)
+    q = single.get("q", "").strip()
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadParams(f"the search text is {len(q)} characters; the limit is {MAX_QUERY_CHARS}")
+    mode = _choice("mode", single.get("mode") or "hybrid", MODES)
+    sort = _choice("sort", single.get("sort") or "relevance", SORTS)
+    page = _int("page", single.get("page"), 1, MAX_PAGE) or 1
+    per_page = _int("per_page", single.get("per_page"), 1, MAX_PER_PAGE) or default_per_page
+    year_from = _int("year_from", single.get("year_from"), 1990, 2100)
+    year_to = _int("year_to", single.get("year_to"), 1990, 2100)
+    if year_from and year_to and year_from > year_to:
+        raise BadParams("'year_from' must not be after 'year_to'")
+    if taxonomy is not None:
+        _check_filter_values(filters, taxonomy)
+    return SearchParams(q, mode, sort, page, per_page, filters, year_from, year_to)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BadParams(f"'{name}' must be one of {', '.join(choices)}")
+    return value
+
+
+def _check_filter_values(filters: dict[str, list[str]], taxonomy: Taxonomy) -> None:
+    for key, values in filters.items():
+        vocab = taxonomy.vocab(FILTERS[key][1])
+        for v in values:
+            if v not in vocab:
+                hint = vocab.suggest(v, n=1)
+                extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+                raise BadParams(f"unknown {key} '{v[:60]}'{extra}")
+
+
+def _split_params(
+    params: list[tuple[str, str]],
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Single-valued parameters (first wins) and the repeatable filters."""
     single: dict[str, str] = {}
     filters: dict[str, list[str]] = {}
     for key, value in params:
@@ -128,27 +165,4 @@ def parse_search_params(
                 raise BadParams(f"at most {MAX_FILTER_VALUES} values for '{key}'")
         else:
             single.setdefault(key, value)
-    q = single.get("q", "").strip()
-    if len(q) > MAX_QUERY_CHARS:
-        raise BadParams(f"the search text is {len(q)} characters; the limit is {MAX_QUERY_CHARS}")
-    mode = single.get("mode") or "hybrid"
-    if mode not in MODES:
-        raise BadParams(f"'mode' must be one of {', '.join(MODES)}")
-    sort = single.get("sort") or "relevance"
-    if sort not in SORTS:
-        raise BadParams(f"'sort' must be one of {', '.join(SORTS)}")
-    page = _int("page", single.get("page"), 1, MAX_PAGE) or 1
-    per_page = _int("per_page", single.get("per_page"), 1, MAX_PER_PAGE) or default_per_page
-    year_from = _int("year_from", single.get("year_from"), 1990, 2100)
-    year_to = _int("year_to", single.get("year_to"), 1990, 2100)
-    if year_from and year_to and year_from > year_to:
-        raise BadParams("'year_from' must not be after 'year_to'")
-    if taxonomy is not None:
-        for key, values in filters.items():
-            vocab = taxonomy.vocab(FILTERS[key][1])
-            for v in values:
-                if v not in vocab:
-                    hint = vocab.suggest(v, n=1)
-                    extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-                    raise BadParams(f"unknown {key} '{v[:60]}'{extra}")
-    return SearchParams(q, mode, sort, page, per_page, filters, year_from, year_to)
+    return single, filters

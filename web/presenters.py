@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.catalogue import CaseStudyView
-from kb.recommend import RecommendationSet
+from kb.services.recommend import RecommendationSet
+from kb.store.catalogue import CaseStudyView
 
 
 def hit_json(engine: Any, hit: Any) -> dict[str, Any]:

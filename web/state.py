@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from kb.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
-from kb.db import load_info, make_engine
 from kb.settings import Settings
+from kb.store.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
+from kb.store.db import load_info, make_engine
+
+if TYPE_CHECKING:
+    from search.engine import SearchEngine, SearchQuery, SearchResults
 
 
 @dataclass
 class Snapshot:
-    engine: Any | None  # search.engine.SearchEngine
+    engine: SearchEngine | None
     catalogue: Catalogue | None
     problems: list[str] = field(default_factory=list)
 
@@ -31,7 +34,7 @@ class KeywordFallback:
     """Wraps a search engine so that, when the embedding model cannot be used, searches run in
     keyword mode instead of failing; the reason is reported as a problem on every page."""
 
-    def __init__(self, engine: Any, model_error: str | None):
+    def __init__(self, engine: SearchEngine, model_error: str | None):
         self._engine = engine
         self.model_error = model_error
 
@@ -41,18 +44,18 @@ class KeywordFallback:
     def __len__(self) -> int:
         return len(self._engine)
 
-    def search(self, query: Any) -> Any:
+    def search(self, query: SearchQuery, **kw: Any) -> SearchResults:
         from dataclasses import replace
 
         if self.model_error and query.mode != "keyword" and query.text:
             query = replace(query, mode="keyword")
-        return self._engine.search(query)
+        return self._engine.search(query, **kw)
 
 
 class KnowledgeBase:
     def __init__(self, settings: Settings):
-        from kb.indexing import reconcile
-        from search.engine import IndexHolder
+        from kb.services.indexing import reconcile
+        from search.holder import IndexHolder
 
         self.settings = settings
         reconcile(settings)  # complete a build that was interrupted between database and index
@@ -64,7 +67,7 @@ class KnowledgeBase:
         self._model_checked = False
         self._lock = threading.Lock()
 
-    def _check_model(self, engine: Any) -> None:
+    def _check_model(self, engine: SearchEngine) -> None:
         """Load the embedding model once; if it fails, search falls back to keywords."""
         if self._model_checked:
             return
@@ -124,7 +127,8 @@ class KnowledgeBase:
             self._check_model(engine)
             if self._model_error:
                 problems.append(self._model_error)
-            engine = KeywordFallback(engine, self._model_error)
+            # duck-typed: the wrapper answers every SearchEngine attribute
+            engine = cast("SearchEngine", KeywordFallback(engine, self._model_error))
         self._refresh_catalogue(engine.manifest.content_hash if engine is not None else None)
         catalogue = self._catalogue
         if self._catalogue_error:

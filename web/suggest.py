@@ -1,7 +1,7 @@
 """The "Suggest a case study" form: for contributors who do not use git.
 
 The form has the same fields and guidance as `kb new`. It builds the Markdown file with
-kb.scaffold (the same code as `kb new`), checks it with kb.validate.check_bytes (the same rules
+kb.services.scaffold (the same code as `kb new`), checks it with kb.content.validate.check_bytes (the same rules
 as `kb validate` and CI), and shows errors next to the fields and in an error summary. When the
 file passes, the page shows a preview, a button to download the file and a link that opens a
 new-file pull request on the repository with the content filled in.
@@ -12,460 +12,70 @@ No JavaScript is needed.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.models import SECTION_NAMES
-from kb.render import render_markdown
-from kb.scaffold import (
+from kb.content.render import render_markdown
+from kb.content.taxonomy import Taxonomy, load_taxonomy
+from kb.services.scaffold import (
     SECTION_GUIDANCE,
-    CaseStudyDraft,
-    SourceDraft,
-    render_case_study,
-    slugify,
 )
-from kb.taxonomy import Taxonomy, load_taxonomy
-from kb.validate import MAX_FILE_BYTES, Problem, check_bytes
+from kb.settings import Settings
+from kb.store.catalogue import Catalogue
+from web.state import Snapshot
+from web.suggest_form import (
+    LIMITS,
+    SCOPE_CHOICES,
+    SECTION_FIELDS,
+    SOURCE_ROWS,
+    FormResult,
+    check_form,
+    empty_values,
+    hidden_fields,
+    new_file_url,
+    read_values,
+)
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-SOURCE_ROWS = 5
-#: GitHub's new-file page takes the content in the URL; browsers and GitHub refuse very long
-#: URLs (about 8 KB is safe everywhere), so longer files are cut at a line and the page says so.
-MAX_PREFILL_URL = 8000
-SECTION_FIELDS = {f"section-{name.lower()}": name for name in SECTION_NAMES}
-#: Longest value accepted for each text field (characters).
-LIMITS = {
-    "title": 160,
-    "organisation": 160,
-    "summary": 600,
-    "year_start": 4,
-    "year_end": 4,
-    "cpv": 200,
-    "value_gbp": 20,
-    "last_reviewed": 10,
-    "source_title": 300,
-    "source_url": 2000,
-    **dict.fromkeys(SECTION_FIELDS, 12000),
-}
-LIST_FIELDS = ("region", "themes", "outcomes", "stages")
-SCALAR_FIELDS = (
-    "title",
-    "organisation",
-    "organisation_type",
-    "year_start",
-    "year_end",
-    "summary",
-    "scope",
-    "cpv",
-    "value_gbp",
-    "evidence",
-    "last_reviewed",
-    *SECTION_FIELDS,
-)
-SCOPE_CHOICES = (
-    ("contract", "A contract", "Social value asked for and delivered in one contract."),
-    ("programme", "A programme", "A programme of contracts or works, such as a capital programme."),
-    ("cross-cutting", "A policy across spend", "A policy, charter or framework across spend."),
-    ("not-procurement", "Not procurement", "Work done without buying, such as an asset transfer."),
-)
 
-# Where validator problems on each line of the generated file belong on the form.
-_FIELD_FOR_SPAN = {
-    "title": "title",
-    "organisation": "organisation",
-    "organisation_type": "organisation_type",
-    "region": "region",
-    "years": "year_start",
-    "summary": "summary",
-    "themes": "themes",
-    "outcomes": "outcomes",
-    "scope": "scope",
-    "cpv": "cpv",
-    "value_gbp": "value_gbp",
-    "stages": "stages",
-    "procurement": "scope",
-    "evidence": "evidence",
-    "sources": "source-1-url",
-    "last_reviewed": "last_reviewed",
-}
-
-
-@dataclass
-class FormResult:
-    values: dict[str, Any]
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message)
-    warnings: list[str] = field(default_factory=list)
-    markdown: str = ""
-    slug: str = ""
-    draft: CaseStudyDraft | None = None
-
-    @property
-    def error_map(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for fid, msg in self.errors:
-            out.setdefault(fid, msg)
-        return out
-
-
-_TAXONOMY: dict[str, tuple[float, Taxonomy]] = {}
-_TAXONOMY_LOCK = threading.Lock()
-
-
-def taxonomy_for(path: Path) -> Taxonomy:
-    """The taxonomy at ``path``, reloaded when the file changes."""
-    mtime = path.stat().st_mtime
-    with _TAXONOMY_LOCK:
-        cached = _TAXONOMY.get(str(path))
-        if cached and cached[0] == mtime:
-            return cached[1]
-        tax = load_taxonomy(path)
-        _TAXONOMY[str(path)] = (mtime, tax)
-        return tax
-
-
-def empty_values() -> dict[str, Any]:
-    values: dict[str, Any] = dict.fromkeys(SCALAR_FIELDS, "")
-    values.update({name: [] for name in LIST_FIELDS})
-    values["sources"] = [{"title": "", "url": "", "type": "own"} for _ in range(SOURCE_ROWS)]
-    values["last_reviewed"] = dt.date.today().isoformat()
-    return values
-
-
-def read_values(items: list[tuple[str, str]]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Form items -> values to redisplay, plus errors for over-long fields."""
-    values = empty_values()
-    errors: list[tuple[str, str]] = []
-    src_re = re.compile(r"^source-([1-9])-(title|url|type)$")
-    for key, raw in items:
-        value = raw.replace("\r\n", "\n").replace("\x00", "")
-        m = src_re.match(key)
-        if m:
-            row = int(m.group(1)) - 1
-            part = m.group(2)
-            if row < SOURCE_ROWS:
-                limit = LIMITS["source_title" if part == "title" else "source_url"]
-                if len(value) > limit:
-                    errors.append(
-                        (key, f"Source {row + 1} {part} must be {limit:,} characters or fewer")
-                    )
-                    value = value[:limit]
-                values["sources"][row][part] = value.strip()
-        elif key in LIST_FIELDS:
-            if len(values[key]) < 60 and len(value) <= 80:
-                values[key].append(value.strip())
-        elif key in SCALAR_FIELDS:
-            limit = LIMITS.get(key, 100)
-            if len(value) > limit:
-                errors.append((key, f"{_label(key)} must be {limit:,} characters or fewer"))
-                value = value[:limit]
-            values[key] = value.strip() if key not in SECTION_FIELDS else value.strip("\n ")
-    return values, errors
-
-
-def _label(key: str) -> str:
-    return {
-        "title": "Title",
-        "organisation": "Organisation",
-        "summary": "Summary",
-        "year_start": "First year",
-        "year_end": "Last year",
-        "cpv": "CPV divisions",
-        "value_gbp": "Value",
-        "last_reviewed": "Date you checked the sources",
-    }.get(key, SECTION_FIELDS.get(key, key).capitalize() + " section")
-
-
-def _year(value: str) -> int | None:
-    return int(value) if re.fullmatch(r"\d{4}", value or "") else None
-
-
-def check_form(
-    values: dict[str, Any],
-    taxonomy: Taxonomy,
-    *,
-    existing: dict[str, str] | None = None,
-    today: dt.date | None = None,
-) -> FormResult:
-    """Friendly checks of the answers, then the validator's checks of the file they make.
-
-    ``existing`` maps slugs and lower-cased titles already in the library to their slugs.
-    """
-    today = today or dt.date.today()
-    existing = existing or {}
-    errors: list[tuple[str, str]] = []
-
-    def need(cond: bool, fid: str, message: str) -> None:
-        if not cond:
-            errors.append((fid, message))
-
-    title, org = values["title"], values["organisation"]
-    need(bool(title), "title", "Enter a title")
-    if title:
-        need(10 <= len(title) <= 160, "title", "Title must be between 10 and 160 characters")
-    need(bool(org), "organisation", "Enter the name of the organisation")
-    need(
-        values["organisation_type"] in taxonomy.organisation_types,
-        "organisation_type",
-        "Select the type of organisation",
-    )
-    regions = [r for r in values["region"] if r in taxonomy.regions]
-    need(bool(regions), "region", "Select the region where the work happened")
-    need(len(regions) <= 4, "region", "Select up to 4 regions")
-    start, end = _year(values["year_start"]), _year(values["year_end"])
-    if not values["year_start"]:
-        errors.append(("year_start", "Enter the year the work began"))
-    elif start is None or not 1990 <= start <= today.year:
-        errors.append(("year_start", f"First year must be a year between 1990 and {today.year}"))
-    if values["year_end"]:
-        if end is None or end > today.year:
-            errors.append(("year_end", f"Last year must be a year no later than {today.year}"))
-        elif start is not None and end < start:
-            errors.append(("year_end", "Last year must be the same as or after the first year"))
-    summary = values["summary"]
-    need(bool(summary), "summary", "Enter a summary")
-    if summary:
-        need(40 <= len(summary) <= 600, "summary", "Summary must be between 40 and 600 characters")
-    themes = [t for t in values["themes"] if t in taxonomy.themes]
-    need(bool(themes), "themes", "Select at least one theme")
-    need(len(themes) <= 4, "themes", "Select up to 4 themes")
-    outcomes = [o for o in values["outcomes"] if o in taxonomy.outcomes]
-    need(bool(outcomes), "outcomes", "Select at least one outcome")
-    need(len(outcomes) <= 8, "outcomes", "Select up to 8 outcomes")
-    need(
-        values["scope"] in dict((c[0], c) for c in SCOPE_CHOICES),
-        "scope",
-        "Select what kind of work it was",
-    )
-    divisions: list[str] = []
-    for code in re.split(r"[\s,;]+", values["cpv"]):
-        if not code:
-            continue
-        division = code[:2] if re.fullmatch(r"\d{8}(-\d)?", code) else code.zfill(2)
-        if division not in taxonomy.cpv_divisions:
-            errors.append(
-                ("cpv", f"“{code[:20]}” is not a CPV division: enter two digits, like 45")
-            )
-        elif division not in divisions:
-            divisions.append(division)
-    value_gbp = None
-    if values["value_gbp"]:
-        cleaned = values["value_gbp"].replace(",", "").replace("£", "").strip()
-        if re.fullmatch(r"\d{1,13}", cleaned):
-            value_gbp = int(cleaned)
-        else:
-            errors.append(("value_gbp", "Value must be a whole number of pounds, like 250000"))
-    stages = [s for s in values["stages"] if s in taxonomy.procurement_stages]
-    need(bool(stages), "stages", "Select at least one procurement stage")
-    need(
-        values["evidence"] in taxonomy.evidence_levels,
-        "evidence",
-        "Select the strongest kind of evidence the sources give",
-    )
-    sources: list[SourceDraft] = []
-    for i, src in enumerate(values["sources"], start=1):
-        if not (src["title"] or src["url"]):
-            continue
-        if not src["title"]:
-            errors.append((f"source-{i}-title", f"Enter the title of source {i}"))
-        if not src["url"]:
-            errors.append((f"source-{i}-url", f"Enter the web address of source {i}"))
-        elif not src["url"].startswith("https://"):
-            errors.append((f"source-{i}-url", f"Source {i} web address must start with https://"))
-        kind = src["type"] if src["type"] in ("own", "independent") else "own"
-        sources.append(SourceDraft(src["title"], src["url"], kind))
-    need(bool(sources), "source-1-url", "Enter at least one source")
-    reviewed = None
-    try:
-        reviewed = dt.date.fromisoformat(values["last_reviewed"])
-        if reviewed > today:
-            errors.append(
-                ("last_reviewed", "The date you checked the sources must be today or in the past")
-            )
-    except ValueError:
-        errors.append(("last_reviewed", "Enter the date you checked the sources, like 2025-06-30"))
-    for key, name in SECTION_FIELDS.items():
-        need(bool(values[key].strip()), key, f"Write the {name} section")
-
-    slug = slugify(title)
-    if title and len(slug) < 3:
-        errors.append(("title", "Title must contain some letters or numbers"))
-    clash = existing.get(slug) or existing.get(title.strip().lower())
-    if title and clash:
-        errors.append(
-            (
-                "title",
-                f"A case study with this title or address already exists ({clash}): "
-                "change the title, or suggest changes to that case study instead",
-            )
-        )
-
-    draft = CaseStudyDraft(
-        title=title,
-        organisation=org,
-        organisation_type=values["organisation_type"]
-        if values["organisation_type"] in taxonomy.organisation_types
-        else "",
-        regions=regions[:4],
-        year_start=start,
-        year_end=end if values["year_end"] else None,
-        summary=summary,
-        themes=themes[:4],
-        outcomes=outcomes[:8],
-        scope=values["scope"] if values["scope"] in dict((c[0], c) for c in SCOPE_CHOICES) else "",
-        cpv=divisions[:10],
-        value_gbp=value_gbp,
-        stages=stages[:5],
-        evidence=values["evidence"] if values["evidence"] in taxonomy.evidence_levels else "",
-        sources=sources,
-        last_reviewed=reviewed if reviewed and reviewed <= today else today,
-        sections={name: values[key] for key, name in SECTION_FIELDS.items()},
-    )
-    rendered = render_case_study(draft, today=today)
-    result = FormResult(values, errors, slug=slug or "case-study", draft=draft)
-    result.markdown = rendered.text
-    _, problems = check_bytes(
-        f"{result.slug}.md", result.slug, rendered.text.encode("utf-8"), taxonomy, today
-    )
-    have = {fid for fid, _ in errors}
-    for p in problems:
-        if p.code == "bad-slug":
-            continue  # the title's errors say it better
-        fid = _field_for(rendered.field_at(p.line), p)
-        if p.severity == "warning":
-            result.warnings.append(_plain(p.message))
-        elif fid not in have:
-            errors.append((fid, _plain(p.message)))
-            have.add(fid)
-    if len(rendered.text.encode("utf-8")) > MAX_FILE_BYTES:
-        errors.append(("section-approach", "The case study is too long: keep it under 64 KB"))
-    order = _field_order()
-    errors.sort(key=lambda e: order.get(e[0], 999))
-    return result
-
-
-def _field_for(span: str | None, problem: Problem) -> str:
-    if span is None:
-        return "title"
-    if span.startswith("section."):
-        return "section-" + span.removeprefix("section.").lower()
-    if span.startswith("sources."):
-        row = int(span.split(".")[1]) + 1
-        return f"source-{row}-url" if "url" in problem.message else f"source-{row}-title"
-    return _FIELD_FOR_SPAN.get(span, "title")
-
-
-def _plain(message: str) -> str:
-    """A validator message, with the file-oriented parts turned into form language."""
-    message = re.sub(r"'([a-z_.\[\]0-9]+)': ", "", message)
-    return message[:1].upper() + message[1:]
-
-
-def _field_order() -> dict[str, int]:
-    names = [
-        "title",
-        "organisation",
-        "organisation_type",
-        "region",
-        "year_start",
-        "year_end",
-        "summary",
-        "themes",
-        "outcomes",
-        "scope",
-        "cpv",
-        "value_gbp",
-        "stages",
-        "evidence",
-        *(f"source-{i}-{p}" for i in range(1, SOURCE_ROWS + 1) for p in ("title", "url")),
-        "last_reviewed",
-        *SECTION_FIELDS,
-    ]
-    return {n: i for i, n in enumerate(names)}
-
-
-def hidden_fields(values: dict[str, Any]) -> list[tuple[str, str]]:
-    """The answers as (name, value) pairs, to carry them to the download without storing them."""
-    out: list[tuple[str, str]] = []
-    for key in SCALAR_FIELDS:
-        if values.get(key):
-            out.append((key, values[key]))
-    for key in LIST_FIELDS:
-        out.extend((key, v) for v in values.get(key, []))
-    for i, src in enumerate(values.get("sources", []), start=1):
-        for part in ("title", "url", "type"):
-            if src.get(part):
-                out.append((f"source-{i}-{part}", src[part]))
-    return out
-
-
-def new_file_url(repository_url: str, branch: str, slug: str, markdown: str) -> tuple[str, bool]:
-    """GitHub's "create new file" URL with the file filled in; (url, whether it was cut).
-
-    When the whole file does not fit in MAX_PREFILL_URL characters, the content is cut at the
-    last whole line that fits, and the caller tells the contributor to paste the rest.
-    """
-    base = (
-        f"{repository_url.rstrip('/')}/new/{quote(branch, safe='')}"
-        f"?filename={quote(f'content/casestudies/{slug}.md', safe='/')}&value="
-    )
-    encoded = quote(markdown, safe="")
-    if len(base) + len(encoded) <= MAX_PREFILL_URL:
-        return base + encoded, False
-    budget = MAX_PREFILL_URL - len(base)
-    lines = markdown.split("\n")
-    kept: list[str] = []
-    size = 0
-    for line in lines:
-        piece = quote(line + "\n", safe="")
-        if size + len(piece) > budget:
-            break
-        kept.append(line)
-        size += len(piece)
-    return base + quote("\n".join(kept) + "\n", safe=""), True
-
-
-def _existing(settings: Any) -> dict[str, str]:
-    """Slugs and lower-cased titles of the case studies in the content folder."""
-    from kb.suggest import read_draft
-
+def _existing(catalogue: Catalogue | None) -> dict[str, str]:
+    """Slugs and lower-cased titles of the loaded case studies."""
     out: dict[str, str] = {}
-    folder = Path(settings.casestudies_dir)
-    if not folder.is_dir():
-        return out
-    for p in folder.glob("*.md"):
-        out[p.stem.lower()] = p.stem
-        try:
-            title = read_draft(p.read_text(encoding="utf-8")).title
-        except (OSError, UnicodeDecodeError):
-            continue
-        if title:
-            out.setdefault(title.strip().lower(), p.stem)
+    for cs in catalogue.case_studies.values() if catalogue else []:
+        out[cs.slug.lower()] = cs.slug
+        out.setdefault(cs.title.strip().lower(), cs.slug)
     return out
 
 
-def _similar(settings: Any, result: FormResult) -> list[str]:
-    """Warnings for existing case studies whose summary is very like this one (best effort)."""
-    try:
-        from kb.content import casestudy_files
-        from kb.duplicates import THRESHOLD, Summary, embed_summaries, similar_pairs, summary_of
+def _similar(snap: Snapshot, settings: Settings, result: FormResult) -> list[str]:
+    """Warnings for loaded case studies whose summary is very like this one (best effort).
 
-        others = [s for s in (summary_of(p) for p in casestudy_files(settings.content_dir)) if s]
-        if not others or result.draft is None:
+    The library's summaries are embedded once and cached like any build artefact; the
+    visitor's summary is embedded in memory and never stored.
+    """
+    if snap.catalogue is None or snap.engine is None or result.draft is None:
+        return []
+    try:
+        from kb.services.duplicates import THRESHOLD, Summary, embed_summaries, similar_pairs
+
+        others = [
+            Summary(f"{cs.slug}.md", cs.title, " ".join(cs.summary.split()))
+            for cs in snap.catalogue.case_studies.values()
+        ]
+        if not others:
             return []
         mine = Summary(f"{result.slug}.md", result.draft.title, result.draft.summary)
-        vecs = embed_summaries([s.summary for s in [*others, mine]], settings)
+        library = embed_summaries([o.summary for o in others], settings)
+        vecs = np.vstack([library, snap.engine.embed([mine.summary])])
         pairs = similar_pairs([mine], others, vecs, THRESHOLD)
-    except Exception:  # the model or the content folder is unavailable: skip the check
+    except Exception:  # the model is unavailable: skip the check
         return []
     return [
         f"The summary is very like “{other.title}” ({Path(other.path).stem}, similarity "
@@ -475,11 +85,17 @@ def _similar(settings: Any, result: FormResult) -> list[str]:
     ]
 
 
+def _taxonomy(snap: Snapshot, settings: Settings) -> Taxonomy:
+    """The served library's taxonomy; read from the content folder if no library is loaded."""
+    if snap.catalogue is not None:
+        return snap.catalogue.taxonomy
+    return load_taxonomy(Path(settings.taxonomy_path))
+
+
 def _page(request: Request, result: FormResult | None, *, submitted: bool, status: int = 200):
-    from web.pages import render
 
     settings = request.app.state.kb.settings
-    taxonomy = taxonomy_for(Path(settings.taxonomy_path))
+    taxonomy = _taxonomy(request.app.state.kb.snapshot(), settings)
     values = result.values if result else empty_values()
     context: dict[str, Any] = {
         "taxonomy": taxonomy,
@@ -555,9 +171,10 @@ async def _read_form(request: Request) -> list[tuple[str, str]]:
 
 def _process(request: Request, items: list[tuple[str, str]]) -> FormResult:
     settings = request.app.state.kb.settings
-    taxonomy = taxonomy_for(Path(settings.taxonomy_path))
+    snap = request.app.state.kb.snapshot()
+    taxonomy = _taxonomy(snap, settings)
     values, length_errors = read_values(items)
-    result = check_form(values, taxonomy, existing=_existing(settings))
+    result = check_form(values, taxonomy, existing=_existing(snap.catalogue))
     result.errors = length_errors + [
         e for e in result.errors if e[0] not in {f for f, _ in length_errors}
     ]
@@ -574,8 +191,8 @@ async def suggest_check(request: Request) -> Response:
     items = await _read_form(request)
     result = await run_in_threadpool(_process, request, items)
     if not result.errors:
-        settings = request.app.state.kb.settings
-        result.warnings += await run_in_threadpool(_similar, settings, result)
+        kb = request.app.state.kb
+        result.warnings += await run_in_threadpool(_similar, kb.snapshot(), kb.settings, result)
     return _page(request, result, submitted=True, status=400 if result.errors else 200)
 
 

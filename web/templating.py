@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import (
     ChoiceLoader,
@@ -38,7 +41,7 @@ def uk_date(value: dt.date | dt.datetime | str | None) -> str:
 
 def safe_href(url: str | None) -> str:
     """The URL if it is http(s), mailto or relative; otherwise '#', so a bad record can't script."""
-    from kb.render import is_safe_url
+    from kb.content.render import is_safe_url
 
     return url if url and is_safe_url(url) else "#"
 
@@ -63,3 +66,16 @@ def make_environment() -> Environment:
 
 def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=make_environment())
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    snap = getattr(request.state, "snapshot", None)
+    base = {
+        "settings": request.app.state.kb.settings,
+        "taxonomy": snap.catalogue.taxonomy if snap and snap.catalogue else None,
+        "problems": snap.problems if snap else [],
+        "path": request.url.path,
+    }
+    return request.app.state.templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status
+    )

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 @pytest.fixture
 def kb_app() -> typer.Typer:
-    """A Typer app with only the contributor commands (kb/cli.py registers the same ones)."""
-    from kb.cli_contrib import register
+    """A Typer app with only the contributor commands (kb/cli/main.py registers the same ones)."""
+    from kb.cli.contrib import register
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     register(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from kb.links import check_links, format_results, in_ci
+from kb.services.links import check_links, format_results, in_ci
 
 FILE = """---
 title: "Example Council: a case study with many sources"
@@ -98,7 +98,7 @@ def test_refuses_to_run_in_ci_unless_forced(run, settings, monkeypatch):
         calls.append(paths)
         return []
 
-    monkeypatch.setattr("kb.links.check_links", fake)
+    monkeypatch.setattr("kb.services.links.check_links", fake)
     monkeypatch.setenv("CI", "true")
     result = run("check-links")
     assert result.exit_code == 0 and calls == []
@@ -113,7 +113,7 @@ def test_cli_exit_code_and_json(run, tmp_path, monkeypatch):
     path.write_text(FILE)
     real = check_links
     monkeypatch.setattr(
-        "kb.links.check_links",
+        "kb.services.links.check_links",
         lambda paths, **kw: real(paths, **{**kw, "transport": httpx.MockTransport(handler)}),
     )
     result = run("check-links", path)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb.content import casestudy_files
-from kb.duplicates import CODE, THRESHOLD, near_duplicate_warnings
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_files
+from kb.services.duplicates import CODE, THRESHOLD, near_duplicate_warnings
 
 ORIGINAL = "example-council-local-labour.md"
 
@@ -69,7 +69,7 @@ def test_no_new_files_means_no_model(settings, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the model must not be loaded")
 
-    monkeypatch.setattr("kb.duplicates.embed_summaries", boom)
+    monkeypatch.setattr("kb.services.duplicates.embed_summaries", boom)
     tax = load_taxonomy(settings.taxonomy_path)
     library = casestudy_files(settings.content_dir)
     report = check_files(library, tax, library=library)  # `kb validate` with no paths

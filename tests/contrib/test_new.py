@@ -1,4 +1,4 @@
-"""`kb new` and the scaffold it writes (kb/scaffold.py)."""
+"""`kb new` and the scaffold it writes (kb/services/scaffold.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from kb.content import casestudy_files
-from kb.scaffold import CaseStudyDraft, SourceDraft, render_case_study, slugify
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_bytes, check_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_bytes, check_files
+from kb.services.scaffold import CaseStudyDraft, SourceDraft, render_case_study, slugify
 
 
 @pytest.mark.parametrize(
@@ -179,16 +179,16 @@ def test_kb_new_reports_unknown_tags_with_suggestions_and_writes_nothing(run, se
         "--region",
         "nort-east",
         "--cpv",
-        "45000000",
+        "4X",
         "--start",
         "1850",
     )
     assert result.exit_code == 2
     out = result.output
-    assert "unknown theme 'employmnt' (did you mean employment" in out
-    assert "unknown region 'nort-east' (did you mean north-east" in out
-    assert 'use the two-digit division "45"' in out
-    assert "--start must be a year between 1990" in out
+    assert "--theme: Unknown theme 'employmnt' (did you mean employment" in out
+    assert "--region: Unknown region 'nort-east' (did you mean north-east" in out
+    assert "--cpv: '4X' is not a CPV division" in out
+    assert "--start: First year must be a year between 1990" in out
     result = run(
         "new",
         "--no-input",
@@ -199,7 +199,7 @@ def test_kb_new_reports_unknown_tags_with_suggestions_and_writes_nothing(run, se
         "--source",
         "https://www.example.gov.uk/r",
     )
-    assert result.exit_code == 2 and "has no title" in result.output
+    assert result.exit_code == 2 and "--source: Enter the title of source 1" in result.output
     assert sorted(p.name for p in settings.casestudies_dir.iterdir()) == before
 
 

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.content import casestudy_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_files
 from kb.settings import Settings
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,9 +51,9 @@ GOOD = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The web app over a content folder with the fixture library (no index needed here)."""
+    """The web app over the fixture library, built: the form checks against what is served."""
+    from kb.services.indexing import build
     from web.app import create_app
-    from web.suggest import router
 
     root = tmp_path_factory.mktemp("suggest-site")
     content = root / "content"
@@ -67,9 +67,8 @@ def site(tmp_path_factory):
         repository_url="https://github.com/example/social-value-kb",
         repository_branch="main",
     )
+    build(settings)
     app = create_app(settings)
-    if not any(getattr(r, "path", None) == "/suggest" for r in app.routes):
-        app.include_router(router)  # until web/app.py includes it
     with TestClient(app) as client:
         yield client, settings
 
@@ -225,7 +224,7 @@ def test_existing_titles_and_near_duplicates(site):
 
 
 def test_limits_and_a_long_file(site):
-    from web.suggest import MAX_PREFILL_URL, new_file_url
+    from web.suggest_form import MAX_PREFILL_URL, new_file_url
 
     client, _ = site
     r = client.post("/suggest", data={**GOOD, "title": "x" * 500})
@@ -242,3 +241,21 @@ def test_limits_and_a_long_file(site):
         and url
         == "https://github.com/o/r/new/main?filename=content/casestudies/a-b.md&value=short%0A"
     )
+
+
+def test_a_visitors_summary_is_never_stored(site):
+    from search.build import embedding_cache_path
+    from search.embedding import EmbeddingCache, model_identity, text_key
+
+    client, settings = site
+    summary = (
+        "A one-off summary that only this test writes: a parish council bought hedge "
+        "laying from a local social enterprise and reported six trainees."
+    )
+    r = client.post("/suggest", data={**GOOD, "summary": summary})
+    assert r.status_code == 200
+    path = embedding_cache_path(settings.index_dir)
+    with EmbeddingCache(path, model_identity(settings.model)) as cache:
+        assert cache.get_many([text_key(summary)]) == {}
+        library = cache.get_many([text_key(" ".join(GOOD["summary"].split()))])
+    assert library == {}  # GOOD's summary is a visitor's too: never stored

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.content import casestudy_files
-from kb.suggest import WriteResult, apply_to_text, read_draft
-from kb.taxonomy import load_taxonomy
-from kb.validate import check_files
+from kb.content.library import casestudy_files
+from kb.content.taxonomy import load_taxonomy
+from kb.content.validate import check_files
+from kb.services.tagging import WriteResult, apply_to_text, read_draft
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -57,7 +57,7 @@ def test_the_case_study_job_validates_changed_files_for_github():
 
 def test_the_validate_command_the_workflow_calls_works(repo_root, tmp_path, monkeypatch):
     """`kb validate --format github FILE` prints annotations GitHub shows on the diff."""
-    from kb.cli import app
+    from kb.cli.main import app
 
     monkeypatch.setenv("KB_CONTENT_DIR", str(repo_root / "content"))
     monkeypatch.setenv("KB_DATA_DIR", str(tmp_path / "var"))

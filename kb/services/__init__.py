@@ -1,0 +1,1 @@
+"""Services over content, store and search: indexing, recommending, tagging, scaffolding, checks."""

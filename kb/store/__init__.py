@@ -1,0 +1,1 @@
+"""The store: the database and the read-only catalogue built from it."""
