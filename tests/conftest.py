@@ -65,6 +65,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     shutil.copy(ROOT / "content" / "taxonomy.yaml", content / "taxonomy.yaml")
     for f in sorted((FIXTURES / "casestudies").glob("*.md")):
         shutil.copy(f, content / "casestudies" / f.name)
+    shutil.copytree(ROOT / "content" / "pages", content / "pages")  # the shipped guidance
     settings = Settings(
         content_dir=content,
         data_dir=root / "var",

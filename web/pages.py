@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
+from kb.content.pages import PageError, load_page
 from kb.content.render import render_markdown
 from web.deps import CatalogueDep, SettingsDep, SnapshotDep
 from web.errors import NotFound
 from web.feed import atom_feed
 from web.health import health_json
+from web.presenters import rules_for_regions
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
 @router.get("/")
@@ -57,6 +61,7 @@ def case_study_page(
         "case_study.html",
         {
             "cs": cs,
+            "rules": rules_for_regions(cs.regions),
             "body_html": render_markdown(cs.body),
             "similar": [s for s in similar if s is not None],
             "edit_url": f"{repo}/edit/{settings.repository_branch}/content/casestudies/{cs.slug}.md",
@@ -126,6 +131,17 @@ def api_docs(request: Request, snap: SnapshotDep) -> Response:
     return render(
         request, "docs.html", {"endpoints": endpoints, "version": schema["info"]["version"]}
     )
+
+
+@router.get("/policy")
+def policy(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
+    """The law and policy on social value, from content/pages/policy.md."""
+    try:
+        page = load_page(settings.content_dir / "pages" / "policy.md")
+    except (OSError, PageError) as exc:
+        log.warning("policy page unavailable: %s", exc)
+        raise NotFound("the law and policy page is not available") from exc
+    return render(request, "policy.html", {"page": page})
 
 
 @router.get("/about")

@@ -50,3 +50,39 @@ def recommendations_json(result: RecommendationSet) -> dict[str, Any]:
         "themes": req.themes,
     }
     return data
+
+
+#: Sections of the law and policy page (content/pages/policy.md) that apply in each place.
+_ENGLAND = [
+    ("public-services-social-value-act-2012", "Social Value Act 2012"),
+    ("procurement-act-2023", "Procurement Act 2023"),
+    ("national-procurement-policy-statement-2025", "NPPS 2025"),
+    ("ppn-002-the-social-value-model", "PPN 002"),
+]
+_RULES_BY_REGION = {
+    "scotland": [
+        ("scotland-procurement-reform-scotland-act-2014", "Procurement Reform (Scotland) Act 2014")
+    ],
+    "wales": [
+        ("public-services-social-value-act-2012", "Social Value Act 2012"),
+        ("procurement-act-2023", "Procurement Act 2023"),
+        (
+            "wales-social-partnership-and-public-procurement-wales-act-2023",
+            "Social Partnership and Public Procurement (Wales) Act 2023",
+        ),
+    ],
+    "northern-ireland": [
+        ("procurement-act-2023", "Procurement Act 2023"),
+        ("northern-ireland-ppn-01-21", "PPN 01/21"),
+    ],
+}
+
+
+def rules_for_regions(regions: list[str]) -> list[tuple[str, str]]:
+    """Links to the rules that apply to buyers in these regions (England's for the rest)."""
+    out: list[tuple[str, str]] = []
+    for region in regions:
+        for rule in _RULES_BY_REGION.get(region, _ENGLAND):
+            if rule not in out:
+                out.append(rule)
+    return out

@@ -64,6 +64,29 @@ class Procurement(BaseModel):
     stages: list[str]
 
 
+class ContractAsk(BaseModel):
+    outcome: str
+    requirement: str
+    measure: str | None = None
+    target: str | None = None
+    result: str | None = None
+    status: str
+    source: str
+
+
+class Weighting(BaseModel):
+    social_value_percent: float
+    note: str | None = None
+    source: str
+
+
+class ContractEvidence(BaseModel):
+    """What the contract asked of its supplier and what came of it, as its sources state."""
+
+    weighting: Weighting | None = None
+    asks: list[ContractAsk] = []
+
+
 class CaseStudySummary(BaseModel):
     slug: str
     url: str
@@ -79,6 +102,7 @@ class CaseStudySummary(BaseModel):
     evidence: str
     sources: list[Source]
     last_reviewed: str
+    contract_evidence: ContractEvidence | None = None
 
 
 class CaseStudyDetail(CaseStudySummary):

@@ -61,6 +61,15 @@ class CaseStudyView:
     last_reviewed: dt.date
     body: str
     path: str
+    contract_evidence: dict[str, Any] | None = None
+
+    @property
+    def asks(self) -> list[dict[str, Any]]:
+        return list((self.contract_evidence or {}).get("asks", []))
+
+    @property
+    def weighting(self) -> dict[str, Any] | None:
+        return (self.contract_evidence or {}).get("weighting")
 
     @property
     def years_label(self) -> str:
@@ -90,6 +99,7 @@ class CaseStudyView:
             "evidence": self.evidence,
             "sources": [s.__dict__ for s in self.sources],
             "last_reviewed": self.last_reviewed.isoformat(),
+            "contract_evidence": self.contract_evidence,
         }
 
 
@@ -226,6 +236,7 @@ def load_catalogue(engine: Engine) -> Catalogue:
                     last_reviewed=r.last_reviewed,
                     body=r.body,
                     path=r.path,
+                    contract_evidence=r.contract_evidence,
                 )
             return Catalogue(taxonomy, studies, info.content_hash, info.loaded_at)
     except SQLAlchemyError as exc:

@@ -81,6 +81,10 @@ class CaseStudyRecord(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     path: str
     content_hash: str
+    #: the optional structured contract evidence, as validated (see docs/case-study-format.md)
+    contract_evidence: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class CaseStudyTheme(SQLModel, table=True):
@@ -225,6 +229,9 @@ def _rows(library: Library) -> list[SQLModel]:
                 body=cs.body,
                 path=cs.path,
                 content_hash=cs.content_hash,
+                contract_evidence=m.contract_evidence.model_dump(exclude_none=True)
+                if m.contract_evidence
+                else None,
             )
         )
         rows.extend(
