@@ -55,7 +55,7 @@ def test_a_broken_page_names_the_problem(tmp_path, text, message):
 def test_a_symlinked_page_is_refused(tmp_path):
     link = tmp_path / "policy.md"
     link.symlink_to(POLICY)
-    with pytest.raises(PageError, match="not a regular file"):
+    with pytest.raises(PageError, match="symbolic link"):
         load_page(link)
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from kb.cli.main import app
 from kb.content.taxonomy import load_taxonomy
-from kb.content.validate import check_bytes, check_files, format_github
+from kb.content.validate import check_bytes, check_files, expand_paths, format_github
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "tests" / "fixtures" / "broken"
@@ -158,3 +158,52 @@ def test_cli_exit_codes_and_formats(tmp_path):
     assert runner.invoke(app, ["validate", "--format", "xml"], env=_env(tmp_path)).exit_code == 2
     missing = runner.invoke(app, ["validate", str(tmp_path / "nope.md")], env=_env(tmp_path))
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def _non_regular_cases(tmp_path):
+    import os
+
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\nsecret_key: do-not-print\n---\n", encoding="utf-8")
+    folder = tmp_path / "casestudies"
+    folder.mkdir()
+    (folder / "to-outside.md").symlink_to(outside)
+    (folder / "to-dev-zero.md").symlink_to("/dev/zero")
+    os.mkfifo(folder / "a-fifo.md")
+    return folder
+
+
+def test_symlinks_and_non_regular_files_are_refused_not_followed(tmp_path):
+    """A FIFO would hang, /dev/zero would exhaust memory, an outside file would leak its keys."""
+    from kb.content.taxonomy import load_taxonomy
+
+    folder = _non_regular_cases(tmp_path)
+    tax = load_taxonomy(Path(__file__).resolve().parent.parent / "content" / "taxonomy.yaml")
+    report = check_files(expand_paths([folder]), tax)
+    by_file = {Path(p.path).name: p.message for p in report.errors}
+    assert set(by_file) == {"to-outside.md", "to-dev-zero.md", "a-fifo.md"}  # none skipped
+    assert "symbolic link" in by_file["to-outside.md"]
+    assert "symbolic link" in by_file["to-dev-zero.md"]
+    assert "not a regular file" in by_file["a-fifo.md"]
+    assert not any("secret_key" in p.message for p in report.problems)
+
+
+def test_kb_validate_on_a_fifo_returns_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    folder = _non_regular_cases(tmp_path)
+    kb = str(Path(sys.executable).parent / "kb")
+    result = subprocess.run(
+        [kb, "validate", str(folder / "a-fifo.md")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and "not a regular file" in result.stdout
+
+
+def test_reading_never_takes_more_than_the_limit(tmp_path):
+    from kb.content.files import read_limited
+    from kb.content.rules import MAX_FILE_BYTES
+
+    big = tmp_path / "big.md"
+    big.write_bytes(b"x" * (MAX_FILE_BYTES * 4))
+    assert len(read_limited(big)) == MAX_FILE_BYTES + 1

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kb.cli.common import fail, load_settings
+from kb.content.files import read_limited
 from kb.content.taxonomy import TaxonomyError, load_taxonomy
 
 
@@ -32,7 +33,7 @@ def suggest_tags(
     if format not in ("text", "json"):
         raise fail(f"unknown format '{format}': use text or json", 2)
     try:
-        text = file.read_text(encoding="utf-8").removeprefix("\ufeff")
+        text = read_limited(file).decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {file}: {exc}", 2) from exc
     settings = load_settings()

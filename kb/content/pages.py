@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.content.files import UnsafeFile, read_limited
 from kb.content.frontmatter import FrontMatterError, parse
 from kb.content.render import render_markdown
 from kb.content.rules import MAX_FILE_BYTES
@@ -64,9 +65,10 @@ def anchor_for(heading: str) -> str:
 
 def load_page(path: Path) -> GuidancePage:
     """Read and check one page. Raises :class:`PageError` with the file and the problem."""
-    if path.is_symlink() or not path.is_file():
-        raise PageError(f"{path}: not a regular file")
-    raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    try:
+        raw = read_limited(path)
+    except UnsafeFile as exc:
+        raise PageError(f"{path}: {exc}") from exc
     if len(raw) > MAX_FILE_BYTES:
         raise PageError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes")
     try:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from kb.content.body import check_body
 from kb.content.checks import fmt_loc, pydantic_problems, semantic_checks
+from kb.content.files import UnsafeFile, read_limited
 from kb.content.frontmatter import FrontMatterError, parse
 from kb.content.model import CaseStudy, FrontMatter
 from kb.content.report import (
@@ -129,11 +130,9 @@ def check_file(
 ) -> tuple[CaseStudy | None, list[Problem]]:
     label = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [
-            Problem(label, 1, 1, "error", f"cannot read file: {exc.strerror or exc}", "unreadable")
-        ]
+        raw = read_limited(path)
+    except UnsafeFile as exc:
+        return None, [Problem(label, 1, 1, "error", str(exc), "unreadable")]
     return check_bytes(label, path.stem, raw, taxonomy, today)
 
 
@@ -142,7 +141,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(q for q in p.glob("*.md") if q.is_file()))
+            # every entry, so that a symlink or pipe is reported rather than silently skipped
+            out.extend(sorted(p.glob("*.md")))
         else:
             out.append(p)
     return out

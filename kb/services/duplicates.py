@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.content.files import read_limited
 from kb.content.validate import Problem, Report
 from kb.settings import Settings
 
@@ -48,7 +49,7 @@ def summary_of(path: Path) -> Summary | None:
     from kb.content.frontmatter import FrontMatterError, parse
 
     try:
-        parsed = parse(Path(path).read_text(encoding="utf-8").removeprefix("\ufeff"))
+        parsed = parse(read_limited(Path(path)).decode("utf-8").removeprefix("\ufeff"))
     except (OSError, UnicodeDecodeError, FrontMatterError):
         return None
     summary = parsed.data.get("summary")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from kb import __version__
+from kb.content.files import read_limited
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 8
@@ -81,7 +82,7 @@ def collect_urls(paths: Sequence[Path]) -> dict[str, list[Citation]]:
     out: dict[str, list[Citation]] = {}
     for p in paths:
         try:
-            parsed = parse(Path(p).read_text(encoding="utf-8").removeprefix("\ufeff"))
+            parsed = parse(read_limited(Path(p)).decode("utf-8").removeprefix("\ufeff"))
         except (OSError, UnicodeDecodeError, FrontMatterError):
             continue
         sources = parsed.data.get("sources")

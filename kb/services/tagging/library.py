@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.content.files import read_limited
 from kb.services.tagging.draft import Draft, read_draft
 
 
@@ -33,7 +34,7 @@ def load_entries(paths: Sequence[Path]) -> list[LibraryEntry]:
     entries: list[LibraryEntry] = []
     for p in paths:
         try:
-            d = read_draft(Path(p).read_text(encoding="utf-8"))
+            d = read_draft(read_limited(Path(p)).decode("utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         if not d.head:
