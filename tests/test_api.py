@@ -237,3 +237,48 @@ def test_openapi_documents_the_api(client):
         "/api/v1/healthz",
     } <= paths
     assert client.get("/docs").status_code == 200
+
+
+MALFORMED_OCDS = [
+    ({"records": [1]}, "records[0]"),
+    ({"releases": "x"}, "releases"),
+    ({"tender": {"title": "Waste", "items": 5}}, "tender.items"),
+    ({"tender": {"title": "Waste", "deliveryAddresses": 5}}, "tender.deliveryAddresses"),
+    ({"tender": {"title": "Waste", "items": [{"additionalClassifications": 3}]}}, "items"),
+    ({"tender": {"title": "Waste", "value": 5}}, "tender.value"),
+    ({"tender": {"title": "Waste", "value": {"amount": 1e308}}}, "tender.value.amount"),
+    ({"tender": {"title": "Waste", "value": {"amount": -5}}}, "tender.value.amount"),
+    ({"tender": {"title": "Waste", "value": {"amount": "lots"}}}, "tender.value.amount"),
+    ({"compiledRelease": 5}, "compiledRelease"),
+    ({"tender": {"title": "Waste"}, "limit": True}, "limit"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), MALFORMED_OCDS)
+def test_malformed_ocds_gets_a_400_naming_the_field(client, body, field):
+    r = client.post("/api/v1/recommend", json=body)
+    assert r.status_code == 400, r.text
+    assert field in r.json()["error"]["message"]
+
+
+def test_non_finite_ocds_amounts_are_refused(client):
+    # Python's json writes NaN and Infinity; the API must not turn them into a 500.
+    for raw in (
+        '{"tender": {"title": "Waste", "value": {"amount": NaN}}}',
+        '{"tender": {"title": "Waste", "value": {"amount": Infinity}}}',
+    ):
+        r = client.post(
+            "/api/v1/recommend", content=raw, headers={"Content-Type": "application/json"}
+        )
+        assert r.status_code in (400, 422) and r.status_code != 500
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "-5", "2e12"])
+@pytest.mark.parametrize("path", ["/recommend", "/embed/recommend"])
+def test_absurd_form_values_get_a_field_error(client, path, value):
+    r = client.get(path, params={"title": "Refuse collection", "value": value})
+    assert r.status_code == 400
+    if path == "/recommend":  # the embed page shows the form's errors without the full form
+        assert "Estimated value must be an amount in pounds" in r.text
+    r = client.post("/recommend", data={"title": "Refuse collection", "value": value})
+    assert r.status_code == 400

@@ -166,7 +166,7 @@ def procurement_from_body(
     """Simple fields or an OCDS object -> (request, limit, mode)."""
     if OCDS_KEYS & set(body):
         limit = body.get("limit", 5)
-        if not isinstance(limit, int) or not 1 <= limit <= 20:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 20:
             raise BadParams("'limit' must be a whole number from 1 to 20")
         try:
             return from_ocds(body, taxonomy), limit, "hybrid"

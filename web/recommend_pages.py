@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kb.content.taxonomy import Taxonomy
+from kb.services.ocds import MAX_VALUE_GBP
 from kb.services.recommend import ProcurementRequest, recommend
 from web.deps import CatalogueDep, SnapshotDep, get_catalogue
 from web.state import Snapshot
@@ -22,10 +23,10 @@ def _pounds(text: str, errors: list[tuple[str, str]]) -> int | None:
         return None
     try:
         value = int(float(text.replace(",", "").replace("£", "")))
-        if value < 0:
+        if not 0 <= value <= MAX_VALUE_GBP:
             raise ValueError
         return value
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
         errors.append(("value", "Estimated value must be an amount in pounds, like 250000"))
         return None
 

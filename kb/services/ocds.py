@@ -12,60 +12,107 @@ from typing import Any
 from kb.content.taxonomy import Taxonomy
 from kb.services.recommend import ProcurementRequest
 
+MAX_VALUE_GBP = 10**12
+
 
 class OCDSError(ValueError):
     pass
 
 
-def _tender(data: dict[str, Any]) -> dict[str, Any]:
-    if "releases" in data and isinstance(data["releases"], list) and data["releases"]:
-        data = data["releases"][-1]
-    elif "records" in data and isinstance(data["records"], list) and data["records"]:
-        record = data["records"][-1]
-        data = record.get("compiledRelease") or (record.get("releases") or [{}])[-1]
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise OCDSError(f"'{where}' must be a JSON object")
+    return value
+
+
+def _items(holder: dict[str, Any], key: str, where: str) -> list[Any]:
+    """A list field, or []; a present field of another type is an error naming it."""
+    value = holder.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise OCDSError(f"'{where}.{key}' must be a list")
+    return value
+
+
+def _tender(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    where = ""
+    if "releases" in data:
+        releases = _items(data, "releases", "package")
+        if releases:
+            data, where = _obj(releases[-1], f"releases[{len(releases) - 1}]"), "releases[-1]."
+    elif "records" in data:
+        records = _items(data, "records", "package")
+        if records:
+            record = _obj(records[-1], f"records[{len(records) - 1}]")
+            if "compiledRelease" in record:
+                data = _obj(record["compiledRelease"], "records[-1].compiledRelease")
+            else:
+                releases = _items(record, "releases", "records[-1]") or [{}]
+                data = _obj(releases[-1], "records[-1].releases[-1]")
+            where = "records[-1]."
     elif "compiledRelease" in data:
-        data = data["compiledRelease"]
-    tender = data.get("tender", data) if isinstance(data, dict) else None
+        data, where = _obj(data["compiledRelease"], "compiledRelease"), "compiledRelease."
+    tender = data.get("tender", data)
     if not isinstance(tender, dict):
         raise OCDSError("no OCDS tender found: send a release, a record, a package or a tender")
-    return tender
+    return tender, f"{where}tender" if "tender" in data else where.rstrip(".") or "tender"
 
 
-def _classifications(tender: dict[str, Any]) -> list[dict[str, Any]]:
+def _classifications(tender: dict[str, Any], where: str) -> list[dict[str, Any]]:
     out = []
     if isinstance(tender.get("classification"), dict):
         out.append(tender["classification"])
-    for item in tender.get("items") or []:
+    for item in _items(tender, "items", where):
         if not isinstance(item, dict):
             continue
         if isinstance(item.get("classification"), dict):
             out.append(item["classification"])
-        out.extend(c for c in item.get("additionalClassifications") or [] if isinstance(c, dict))
+        extra = _items(item, "additionalClassifications", f"{where}.items[]")
+        out.extend(c for c in extra if isinstance(c, dict))
     return out
 
 
-def _locations(tender: dict[str, Any]) -> list[str]:
+def _take(addr: Any, found: list[str]) -> None:
+    if isinstance(addr, dict):
+        for key in ("region", "locality", "postalCode", "description"):
+            if isinstance(addr.get(key), str):
+                found.append(addr[key])
+
+
+def _locations(tender: dict[str, Any], where: str) -> list[str]:
     """Region names and codes from delivery addresses and locations, wherever OCDS puts them."""
     found: list[str] = []
-
-    def take(addr: Any) -> None:
-        if isinstance(addr, dict):
-            for key in ("region", "locality", "postalCode", "description"):
-                if isinstance(addr.get(key), str):
-                    found.append(addr[key])
-
-    for holder in [tender, *[i for i in tender.get("items") or [] if isinstance(i, dict)]]:
-        take(holder.get("deliveryAddress"))
-        for a in holder.get("deliveryAddresses") or []:
-            take(a)
-        for loc in holder.get("deliveryLocations") or []:
+    items = [i for i in _items(tender, "items", where) if isinstance(i, dict)]
+    for holder in [tender, *items]:
+        _take(holder.get("deliveryAddress"), found)
+        for a in _items(holder, "deliveryAddresses", where):
+            _take(a, found)
+        for loc in _items(holder, "deliveryLocations", where):
             if isinstance(loc, dict):
-                take(loc.get("address"))
+                _take(loc.get("address"), found)
                 if isinstance(loc.get("description"), str):
                     found.append(loc["description"])
         if isinstance(holder.get("deliveryLocation"), dict):
-            take(holder["deliveryLocation"].get("address"))
+            _take(holder["deliveryLocation"].get("address"), found)
     return found
+
+
+def _value_gbp(tender: dict[str, Any], where: str) -> int | None:
+    """The tender's value in pounds, when given in GBP; refuses NaN, infinities and absurd sums."""
+    key = "value" if tender.get("value") is not None else "maxValue"
+    value = tender.get(key)
+    if value is None:
+        return None
+    value = _obj(value, f"{where}.{key}")
+    amount = value.get("amount")
+    if amount is None:
+        return None
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        raise OCDSError(f"'{where}.{key}.amount' must be a number")
+    if not (amount == amount and 0 <= amount <= MAX_VALUE_GBP):  # NaN fails amount == amount
+        raise OCDSError(f"'{where}.{key}.amount' must be a number from 0 to {MAX_VALUE_GBP:,}")
+    return int(amount) if value.get("currency", "GBP") == "GBP" else None
 
 
 # NUTS/ITL level-1 codes used in UK notices (UKC..UKN; ITL uses TLC..TLN).
@@ -87,18 +134,17 @@ def _region(places: list[str], taxonomy: Taxonomy) -> str | None:
 
 
 def from_ocds(data: Any, taxonomy: Taxonomy) -> ProcurementRequest:
+    """Raises :class:`OCDSError` naming the field for any shape this cannot read."""
     if not isinstance(data, dict):
         raise OCDSError("an OCDS release must be a JSON object")
-    tender = _tender(data)
+    tender, where = _tender(data)
     cpv = [
         str(c.get("id"))
-        for c in _classifications(tender)
-        if str(c.get("scheme", "CPV")).upper() in ("CPV", "CPVS", "") and c.get("id")
+        for c in _classifications(tender, where)
+        if str(c.get("scheme", "CPV")).upper() in ("CPV", "CPVS", "")
+        and isinstance(c.get("id"), (str, int))
+        and not isinstance(c.get("id"), bool)
     ]
-    value = tender.get("value") or tender.get("maxValue") or {}
-    amount = value.get("amount") if isinstance(value, dict) else None
-    currency = value.get("currency", "GBP") if isinstance(value, dict) else "GBP"
-    value_gbp = int(amount) if isinstance(amount, (int, float)) and currency == "GBP" else None
     title = str(tender["title"]) if isinstance(tender.get("title"), str) else ""
     description = str(tender["description"]) if isinstance(tender.get("description"), str) else ""
     if not (title or description or cpv):
@@ -107,6 +153,6 @@ def from_ocds(data: Any, taxonomy: Taxonomy) -> ProcurementRequest:
         title=title[:300],
         description=description[:5000],
         cpv=cpv[:20],
-        value_gbp=value_gbp,
-        region=_region(_locations(tender), taxonomy),
+        value_gbp=_value_gbp(tender, where),
+        region=_region(_locations(tender, where), taxonomy),
     )
