@@ -124,3 +124,21 @@ def test_static_pages(client):
     ]:
         r = client.get(path)
         assert r.status_code == 200 and phrase in r.text, path
+
+
+def test_error_messages_keep_their_case_and_slugs_redirect_to_canonical(client):
+    r = client.get("/case-studies/No-Such-CASE", follow_redirects=False)
+    from html import unescape
+
+    assert r.status_code == 404
+    assert "There is no case study called 'No-Such-CASE'" in unescape(r.text)
+    r = client.get("/case-studies/Fixture-School-Catering-FOOD", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"] == "/case-studies/fixture-school-catering-food"
+
+
+def test_embed_links_have_a_well_formed_rel(client):
+    html = client.get(
+        "/embed/recommend", params={"title": "Refuse collection", "cpv": "90511000"}
+    ).text
+    assert "&#34;" not in html and 'rel="noopener"' in html

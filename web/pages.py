@@ -45,6 +45,8 @@ def case_study_page(
     slug: str, request: Request, snap: SnapshotDep, catalogue: CatalogueDep, settings: SettingsDep
 ) -> Response:
     cs = catalogue.get(slug)
+    if cs is None and catalogue.get(slug.lower()) is not None:
+        return RedirectResponse(f"/case-studies/{slug.lower()}", status_code=301)
     if cs is None:
         raise NotFound(f"there is no case study called '{slug[:80]}'")
     similar = []

@@ -21,6 +21,12 @@ from jinja2 import (
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def sentence(text: object) -> str:
+    """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest: slugs)."""
+    s = str(text)
+    return s[:1].upper() + s[1:]
+
+
 def gbp(value: int | None) -> str:
     if value is None:
         return ""
@@ -61,6 +67,7 @@ def make_environment() -> Environment:
     env.filters["gbp"] = gbp
     env.filters["safe_href"] = safe_href
     env.filters["uk_date"] = uk_date
+    env.filters["sentence"] = sentence
     return env
 
 
