@@ -207,3 +207,19 @@ def test_reading_never_takes_more_than_the_limit(tmp_path):
     big = tmp_path / "big.md"
     big.write_bytes(b"x" * (MAX_FILE_BYTES * 4))
     assert len(read_limited(big)) == MAX_FILE_BYTES + 1
+
+
+@pytest.mark.parametrize(
+    ("escape", "code"),
+    [(r"\x01", "U+0001"), (r"\0", "U+0000"), (r"\e", "U+001B"), (r"\u202e", "U+202E")],
+)
+def test_control_characters_written_as_yaml_escapes_are_refused(escape, code):
+    tax = load_taxonomy(ROOT / "content" / "taxonomy.yaml")
+    text = VALID.read_text(encoding="utf-8")
+    title_line = next(line for line in text.splitlines() if line.startswith("title:"))
+    hostile = text.replace(title_line, f'title: "Example council{escape}: a clean title here"')
+    _, problems = check_bytes("x.md", "example-x", hostile.encode("utf-8"), tax)
+    assert any(p.code == "control-character" and code in p.message for p in problems)
+    body = text + "\nA line with a hidden \u202e override.\n"
+    _, problems = check_bytes("x.md", "example-x", body.encode("utf-8"), tax)
+    assert any(p.code == "control-character" for p in problems)

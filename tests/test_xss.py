@@ -123,3 +123,11 @@ def test_feed_carries_hostile_titles_as_text(xss_client):
     titles = [e.text for e in root.iter("{http://www.w3.org/2005/Atom}title")]
     assert any(t and "<script>" in t for t in titles)  # as text, escaped in the XML
     assert b"<script>" not in r.content
+
+
+def test_control_characters_in_the_query_are_not_reflected(xss_client):
+    r = xss_client.get("/search", params={"q": "food\x00\x1b[31m\u202eevil"})
+    assert r.status_code == 200
+    assert "\x00" not in r.text and "\x1b" not in r.text and "\u202e" not in r.text
+    csv = xss_client.get("/search.csv", params={"q": "food\x00"})
+    assert "\x00" not in csv.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from xml.etree import ElementTree as ET
 
+from kb.content.text import strip_unsafe
 from kb.store.catalogue import Catalogue
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -32,11 +33,11 @@ def atom_feed(catalogue: Catalogue, base_url: str, limit: int = 50) -> bytes:
     for cs in items:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         url = f"{base_url}/case-studies/{cs.slug}"
-        ET.SubElement(entry, f"{{{ATOM}}}title").text = cs.title
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = strip_unsafe(cs.title)
         ET.SubElement(entry, f"{{{ATOM}}}id").text = url
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _ts(cs.last_reviewed)
-        ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = cs.summary
+        ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = strip_unsafe(cs.summary)
         for theme in cs.themes:
             ET.SubElement(
                 entry,

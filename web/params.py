@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from kb.content.taxonomy import Taxonomy
+from kb.content.text import strip_unsafe
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 50
@@ -118,7 +119,7 @@ def parse_search_params(
 ) -> SearchParams:
     """Read search parameters from a query string; unknown filter values are refused."""
     single, filters = _split_params(params)
-    q = single.get("q", "").strip()
+    q = strip_unsafe(single.get("q", "")).strip()
     if len(q) > MAX_QUERY_CHARS:
         raise BadParams(f"the search text is {len(q)} characters; the limit is {MAX_QUERY_CHARS}")
     mode = _choice("mode", single.get("mode") or "hybrid", MODES)

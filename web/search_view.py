@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from kb.content.text import strip_unsafe
 from kb.store.catalogue import Catalogue
 from search.engine import SearchEngine, SearchResults
 from web.params import SearchParams, parse_search_params
@@ -60,7 +61,8 @@ def as_json(view: SearchView) -> dict[str, Any]:
 
 
 def _cell(value: str) -> str:
-    # Neutralise spreadsheet formulas in text cells (CSV injection).
+    # Neutralise spreadsheet formulas in text cells (CSV injection); no control characters.
+    value = strip_unsafe(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

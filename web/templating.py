@@ -17,6 +17,9 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from markupsafe import Markup
+
+from kb.content.text import strip_unsafe
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,6 +55,15 @@ def safe_href(url: str | None) -> str:
     return url if url and is_safe_url(url) else "#"
 
 
+def _no_control_characters(value: object) -> object:
+    """Every printed value loses control characters and bidi overrides (escaped or not)."""
+    if isinstance(value, Markup):
+        return Markup(strip_unsafe(str(value)))
+    if isinstance(value, str):
+        return strip_unsafe(value)
+    return value
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -63,6 +75,7 @@ def make_environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_no_control_characters,
     )
     env.filters["gbp"] = gbp
     env.filters["safe_href"] = safe_href

@@ -10,6 +10,7 @@ from markdown_it.token import Token
 from kb.content.frontmatter import ParsedFile
 from kb.content.report import Checker
 from kb.content.rules import SAFE_LINK_SCHEMES, SECTION_NAMES
+from kb.content.text import first_unsafe
 
 SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 
@@ -108,6 +109,15 @@ def _check_sections(
 def check_body(chk: Checker, parsed: ParsedFile) -> dict[str, str]:
     """Check sections, raw HTML and links; return section name -> text."""
     lines = parsed.body.splitlines()
+    for n, line in enumerate(lines):
+        bad = first_unsafe(line)
+        if bad:
+            chk.add(
+                "control-character",
+                f"the body contains the invisible character {bad}; remove it",
+                parsed.body_line + n,
+                1,
+            )
     headings = _headings(chk, parsed, lines)
     sections: dict[str, str] = {}
     for idx, (name, start) in enumerate(headings):

@@ -16,6 +16,7 @@ from kb.content.frontmatter import ParsedFile
 from kb.content.model import FrontMatter
 from kb.content.report import Checker
 from kb.content.taxonomy import Taxonomy, Vocabulary
+from kb.content.text import first_unsafe
 
 
 def _did_you_mean(suggestions: Sequence[str]) -> str:
@@ -274,8 +275,31 @@ def _check_summary(chk: Checker, parsed: ParsedFile) -> None:
         )
 
 
+def _check_characters(chk: Checker, parsed: ParsedFile) -> None:
+    """Refuse control characters and bidi overrides in any text of the front matter."""
+
+    def walk(value: Any, key: tuple[str | int, ...]) -> None:
+        if isinstance(value, str):
+            bad = first_unsafe(value)
+            if bad:
+                chk.add(
+                    "control-character",
+                    f"'{fmt_loc(key)}' contains the invisible character {bad}; remove it",
+                    *parsed.position(key),
+                )
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*key, str(k)))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*key, i))
+
+    walk(parsed.data, ())
+
+
 def semantic_checks(chk: Checker, parsed: ParsedFile, tax: Taxonomy, today: dt.date) -> None:
     """Every check that needs the taxonomy, the date or more than one field."""
+    _check_characters(chk, parsed)
     _check_tags(chk, parsed, tax)
     _check_outcome_themes(chk, parsed, tax)
     _check_years(chk, parsed, today)
