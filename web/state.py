@@ -7,6 +7,7 @@ rather than hidden: pages show a banner and /healthz says why.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -28,6 +29,21 @@ class Snapshot:
     @property
     def degraded(self) -> bool:
         return bool(self.problems)
+
+
+log = logging.getLogger(__name__)
+
+# What anonymous users are told. The detail (paths, exception text) goes to the log only.
+MISSING_INDEX = (
+    "the search index is missing or unreadable: the site's administrator needs to run `kb build`"
+)
+MISMATCHED_INDEX = (
+    "the search index was built for other content or another model: the site's administrator "
+    "needs to run `kb build`"
+)
+NEWER_INDEX_FAILED = (
+    "a newer build of the search index could not be opened; the previous one is still serving"
+)
 
 
 class KeywordFallback:
@@ -66,6 +82,15 @@ class KnowledgeBase:
         self._model_error: str | None = None
         self._model_checked = False
         self._lock = threading.Lock()
+        self._logged: set[str] = set()
+
+    def _public(self, exc: BaseException, public: str) -> str:
+        """Log the detail once per distinct message; return the plain words for the page."""
+        detail = f"{public}: {exc.__class__.__name__}: {exc}"
+        if detail not in self._logged and len(self._logged) < 1000:
+            self._logged.add(detail)
+            log.error("%s", detail)
+        return public
 
     def _check_model(self, engine: SearchEngine) -> None:
         """Load the embedding model once; if it fails, search falls back to keywords."""
@@ -77,10 +102,10 @@ class KnowledgeBase:
             try:
                 engine.embed(["model check"])
             except Exception as exc:
+                log.error("the embedding model could not be loaded: %r", exc)
                 self._model_error = (
-                    f"semantic search is unavailable because the embedding model could not be "
-                    f"loaded ({exc.__class__.__name__}: {str(exc)[:200]}); results use keyword "
-                    "search only"
+                    "semantic search is unavailable because the embedding model could not be "
+                    "loaded; results use keyword search only"
                 )
             self._model_checked = True
 
@@ -109,20 +134,18 @@ class KnowledgeBase:
                 self._catalogue_error = f"the database cannot be read ({exc.__class__.__name__})"
 
     def snapshot(self) -> Snapshot:
-        from search.errors import SearchError
+        from search.errors import IndexMismatch
 
         problems: list[str] = []
         engine = None
         try:
             engine = self.holder.get()
-        except SearchError as exc:
-            problems.append(str(exc))
+        except IndexMismatch as exc:
+            problems.append(self._public(exc, MISMATCHED_INDEX))
         except Exception as exc:  # a corrupt index file must not take the whole site down
-            problems.append(
-                f"the search index cannot be opened ({exc.__class__.__name__}): run `kb build`"
-            )
+            problems.append(self._public(exc, MISSING_INDEX))
         if self.holder.last_error is not None and engine is not None:
-            problems.append(f"a newer search index could not be opened: {self.holder.last_error}")
+            problems.append(self._public(self.holder.last_error, NEWER_INDEX_FAILED))
         if engine is not None:
             self._check_model(engine)
             if self._model_error:
