@@ -282,3 +282,31 @@ def test_absurd_form_values_get_a_field_error(client, path, value):
         assert "Estimated value must be an amount in pounds" in r.text
     r = client.post("/recommend", data={"title": "Refuse collection", "value": value})
     assert r.status_code == 400
+
+
+def test_cors_is_for_the_api_only_and_forms_post_only_here(client):
+    origin = {"Origin": "https://tenders.example"}
+    page = client.get("/search", params={"q": "food"}, headers=origin)
+    assert "access-control-allow-origin" not in page.headers
+    assert "form-action 'self';" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/search?q=food", "/api/v1/healthz", "/case-studies/fixture-school-catering-food"]
+)
+def test_head_answers_like_get_without_a_body(client, path):
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_a_chunked_body_over_the_limit_gets_413(client):
+    def chunks():
+        for _ in range(80):
+            yield b"x" * 1024
+
+    r = client.post(
+        "/api/v1/recommend", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413 and "larger than" in r.json()["error"]["message"]

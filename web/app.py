@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kb import __version__
 from kb.settings import Settings
 from web.errors import STATUSES
-from web.security import BodySizeLimit, SecurityHeaders
+from web.security import ApiCORS, BodySizeLimit, HeadAsGet, SecurityHeaders
 from web.state import KnowledgeBase
 from web.templating import make_templates
 
@@ -103,15 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     STATIC.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    # Outermost first: size limit, then CORS for the read-only API, then security headers.
+    # Outermost first: size limit, HEAD as GET, CORS for the API only, then security headers.
     app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type"],
-        allow_credentials=False,
-        max_age=600,
-    )
+    app.add_middleware(ApiCORS, allowed_origins=settings.allowed_origins)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit)
     return app

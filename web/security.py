@@ -20,7 +20,7 @@ def content_security_policy(frame_ancestors: str) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action 'self' https:",
+            "form-action 'self'",
             f"frame-ancestors {frame_ancestors}",
         ]
     )
@@ -100,21 +100,65 @@ class BodySizeLimit:
                 )(scope, receive, send)
                 return
         received = 0
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # A body without Content-Length (chunked) is counted as it arrives: past the limit
+            # the client gets 413 at once and the app sees a disconnect, so it stops reading.
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    rejected = True
+                    await too_big(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await too_big(scope, receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not rejected:  # the 413 has been sent: whatever the app answers is dropped
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
 
-class _TooLarge(Exception):
-    pass
+class HeadAsGet:
+    """Answers HEAD like GET without the body (FastAPI routes declare GET only)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class ApiCORS:
+    """CORS for the read-only JSON API (any allowed origin may call it); none for HTML pages."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str]):
+        from starlette.middleware.cors import CORSMiddleware
+
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=allowed_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api = scope["type"] == "http" and scope.get("path", "").startswith("/api/")
+        await (self.cors if api else self.app)(scope, receive, send)
