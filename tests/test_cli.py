@@ -65,3 +65,12 @@ def test_eval_on_a_judged_set_of_the_case_studies(settings, content_dir, tmp_pat
     assert set(scores) == {"hybrid", "keyword", "semantic"}
     assert scores["hybrid"]["ndcg@10"] > 0.9 and set(scores["hybrid"]) >= {"recall@100", "mrr@10"}
     assert runner.invoke(app, ["eval", str(tmp_path)], env=_env(settings)).exit_code == 2
+
+
+def test_build_with_a_corrupt_database_says_what_to_do(settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "kb.sqlite3").write_bytes(b"this is not a database " * 100)
+    r = runner.invoke(app, ["build", "--quiet"], env=_env(settings))
+    assert r.exit_code == 1
+    assert "cannot be written" in r.output and "delete it" in r.output
+    assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)

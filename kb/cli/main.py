@@ -98,7 +98,10 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Validate, load the database and build the search index (atomically, incrementally)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from kb.content.library import ContentInvalid
+    from kb.content.taxonomy import TaxonomyError
     from kb.services.indexing import build as run_build
     from search.errors import SearchError
 
@@ -109,6 +112,15 @@ def build(
         typer.echo(str(exc), err=True)
         raise _fail("content is invalid: the previous index and database keep serving") from exc
     except SearchError as exc:
+        raise _fail(f"build failed: {exc}") from exc
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc.__class__.__name__)
+        raise _fail(
+            f"build failed: the database ({settings.resolved_database_url}) cannot be written: "
+            f"{reason}. If it is damaged, delete it (it is rebuilt from the content); the "
+            "previous index keeps serving"
+        ) from exc
+    except TaxonomyError as exc:
         raise _fail(f"build failed: {exc}") from exc
     m = result.manifest
     typer.echo(
