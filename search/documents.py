@@ -28,7 +28,6 @@ FACET_FIELDS: tuple[str, ...] = (
 
 #: Passage sizing: the model truncates at 256 word pieces, which is about 180-200 English words.
 MAX_PASSAGE_WORDS = 180
-MIN_SPLIT_WORDS = 150  # sections up to MAX_PASSAGE_WORDS stay whole; longer ones split evenly
 
 
 @dataclass

@@ -99,3 +99,13 @@ def test_the_default_model_is_named_once_for_the_app_and_the_search_package():
     from search.embedding import DEFAULT_MODEL
 
     assert Settings(_env_file=None).model == DEFAULT_MODEL
+
+
+def test_the_models_literals_are_the_rules():
+    from typing import get_args
+
+    from kb.content import rules
+    from kb.content.model import AskStatus, Scope
+
+    assert get_args(Scope) == rules.SCOPES
+    assert get_args(AskStatus) == rules.ASK_STATUSES

@@ -26,9 +26,6 @@ TERM_VOCABULARIES = (
     "evidence_levels",
 )
 # Case-study fields stored as tags: tag kind -> vocabulary
-TAG_KINDS = {"region": "regions", "cpv": "cpv_divisions", "stage": "procurement_stages"}
-
-
 class Theme(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=80)
     label: str
@@ -152,10 +149,6 @@ def make_engine(url: str) -> Engine:
             return create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
     return create_engine(url, pool_pre_ping=True)
-
-
-def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
 
 
 def _schema_is_current(conn) -> bool:
