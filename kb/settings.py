@@ -43,7 +43,16 @@ class Settings(BaseSettings):
         description="Repository for 'edit this page' and 'suggest a case study' links.",
     )
     repository_branch: str = Field("main", description="Branch used in edit links.")
-    site_url: str = Field("", description="Public base URL, used in the Atom feed (optional).")
+    site_url: str = Field(
+        "",
+        description="Public base URL (e.g. https://kb.example.gov.uk), used for every absolute "
+        "URL: the Atom feed, the CSV and the widget snippet. Set it in production.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Host names the server answers to (others get 400); set it in production, "
+        'e.g. ["kb.example.gov.uk"].',
+    )
     hnsw_min_passages: int = Field(
         20_000,
         ge=1,

@@ -310,3 +310,20 @@ def test_a_chunked_body_over_the_limit_gets_413(client):
         "/api/v1/recommend", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 413 and "larger than" in r.json()["error"]["message"]
+
+
+def test_absolute_urls_use_the_site_url_not_the_host_header(built_settings):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    settings = built_settings.model_copy(
+        update={"site_url": "https://kb.example.gov.uk", "trusted_hosts": ["kb.example.gov.uk"]}
+    )
+    with TestClient(create_app(settings), base_url="https://kb.example.gov.uk") as c:
+        csv = c.get("/search.csv", params={"q": "food"}).text
+        assert "https://kb.example.gov.uk/case-studies/" in csv
+        feed = c.get("/feed.atom").text
+        assert "https://kb.example.gov.uk/feed.atom" in feed
+        evil = c.get("/search.csv", headers={"Host": "evil.example"})
+        assert evil.status_code == 400

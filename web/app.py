@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from kb import __version__
 from kb.settings import Settings
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost first: size limit, HEAD as GET, CORS for the API only, then security headers.
     app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
     app.add_middleware(ApiCORS, allowed_origins=settings.allowed_origins)
+    if settings.trusted_hosts != ["*"]:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit)
     return app

@@ -16,7 +16,7 @@ from web.errors import NotFound
 from web.feed import atom_feed
 from web.health import health_json
 from web.presenters import rules_for_regions
-from web.templating import render
+from web.templating import render, site_base
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def accessibility(request: Request, snap: SnapshotDep) -> Response:
 
 @router.get("/feed.atom")
 def feed(request: Request, catalogue: CatalogueDep, settings: SettingsDep) -> Response:
-    base = settings.site_url.rstrip("/") or str(request.base_url).rstrip("/")
+    base = site_base(request)
     return Response(atom_feed(catalogue, base), media_type="application/atom+xml; charset=utf-8")
 
 

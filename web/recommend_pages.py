@@ -12,7 +12,7 @@ from kb.services.ocds import MAX_VALUE_GBP
 from kb.services.recommend import ProcurementRequest, recommend
 from web.deps import CatalogueDep, SnapshotDep, get_catalogue
 from web.state import Snapshot
-from web.templating import render
+from web.templating import render, site_base
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,4 +127,4 @@ def embed_recommend(request: Request, snap: SnapshotDep) -> Response:
 
 @router.get("/widget")
 def widget_builder(request: Request, catalogue: CatalogueDep) -> Response:
-    return render(request, "widget.html", {"base_url": str(request.base_url).rstrip("/")})
+    return render(request, "widget.html", {"base_url": site_base(request)})

@@ -11,7 +11,7 @@ from kb.content.taxonomy import Taxonomy
 from web.deps import CatalogueDep, EngineDep, SettingsDep
 from web.params import FILTER_TITLES, FILTERS, BadParams, SearchParams
 from web.search_view import as_csv, run_search
-from web.templating import render
+from web.templating import render, site_base
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,7 +142,7 @@ def search_csv(
     view = run_search(
         catalogue, engine, list(request.query_params.multi_items()), every_result=True
     )
-    base = str(request.base_url).rstrip("/")
+    base = site_base(request)
     return Response(
         as_csv(view, catalogue, base),
         media_type="text/csv; charset=utf-8",

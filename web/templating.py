@@ -24,6 +24,12 @@ from kb.content.text import strip_unsafe
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def site_base(request: Request) -> str:
+    """The public base URL: KB_SITE_URL when set, so that no absolute URL trusts the Host header."""
+    configured = request.app.state.kb.settings.site_url.rstrip("/")
+    return configured or str(request.base_url).rstrip("/")
+
+
 def sentence(text: object) -> str:
     """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest: slugs)."""
     s = str(text)

@@ -25,6 +25,8 @@ TERM_VOCABULARIES = (
     "procurement_stages",
     "evidence_levels",
 )
+
+
 # Case-study fields stored as tags: tag kind -> vocabulary
 class Theme(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=80)
