@@ -129,3 +129,22 @@ def test_model_that_fails_to_load_falls_back_to_keyword_search(
         assert page.status_code == 200 and "keyword search only" in page.text
         rec = client.post("/api/v1/recommend", json={"title": "Refuse collection", "cpv": ["90"]})
         assert rec.status_code == 200
+
+
+def test_health_reports_files_gone_from_disk_and_readiness(built: Settings):
+    import shutil
+
+    with _client(built) as client:
+        assert client.get("/livez").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["ready"]
+        assert client.get("/healthz").json()["on_disk"] == {"index": True, "database": True}
+        build_dir = Path(built.index_dir).resolve()
+        shutil.rmtree(build_dir)  # the served build's files vanish while it is in memory
+        health = client.get("/healthz").json()
+        assert health["status"] == "degraded" and not health["on_disk"]["index"]
+        assert any("gone from disk" in p for p in health["problems"])
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/livez").status_code == 200
+        api = client.get("/api/v1/healthz").json()
+        assert api["ready"] is False and api["on_disk"]["index"] is False

@@ -12,7 +12,7 @@ from kb.content.taxonomy import Taxonomy
 from kb.services.ocds import OCDSError, from_ocds
 from kb.services.recommend import ProcurementRequest, recommend
 from web import schemas
-from web.deps import CatalogueDep, EngineDep, SnapshotDep
+from web.deps import CatalogueDep, EngineDep, SettingsDep, SnapshotDep
 from web.errors import NotFound, RequestInvalid
 from web.health import health_json
 from web.params import MAX_PER_PAGE, BadParams
@@ -231,6 +231,6 @@ def recommend_endpoint(
 
 
 @router.get("/healthz", summary="Service health", response_model=schemas.Health)
-def healthz(snap: SnapshotDep) -> dict[str, Any]:
-    """Whether the index and database are loaded and in step, with counts and build details."""
-    return health_json(snap)
+def healthz(snap: SnapshotDep, settings: SettingsDep) -> dict[str, Any]:
+    """Whether the index and database are loaded, in step and still on disk, with build details."""
+    return health_json(snap, settings)

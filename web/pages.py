@@ -163,10 +163,28 @@ def feed(request: Request, catalogue: CatalogueDep, settings: SettingsDep) -> Re
 
 
 @router.get("/healthz")
-def healthz(snap: SnapshotDep) -> Response:
+def healthz(snap: SnapshotDep, settings: SettingsDep) -> Response:
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(health_json(snap))
+    return JSONResponse(health_json(snap, settings))
+
+
+@router.get("/livez")
+def livez() -> Response:
+    """Liveness: the process answers (for a container's restart policy)."""
+    return PlainTextResponse("ok\n")
+
+
+@router.get("/readyz")
+def readyz(snap: SnapshotDep, settings: SettingsDep) -> Response:
+    """Readiness: 200 only when search and case studies can be served from files still on disk."""
+    from fastapi.responses import JSONResponse
+
+    health = health_json(snap, settings)
+    return JSONResponse(
+        {"ready": health["ready"], "problems": health["problems"]},
+        status_code=200 if health["ready"] else 503,
+    )
 
 
 @functools.cache

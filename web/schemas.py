@@ -186,7 +186,11 @@ class RecommendResponse(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(description="ok or degraded")
+    ready: bool = Field(description="index and database loaded, and still on disk")
     problems: list[str]
+    on_disk: dict[str, bool] = Field(
+        description="whether the served index and database files exist"
+    )
     index_loaded: bool
     database_loaded: bool
     case_studies: int
