@@ -148,3 +148,64 @@ def test_health_reports_files_gone_from_disk_and_readiness(built: Settings):
         assert client.get("/livez").status_code == 200
         api = client.get("/api/v1/healthz").json()
         assert api["ready"] is False and api["on_disk"]["index"] is False
+
+
+def _add_case_study(settings: Settings, slug: str, title: str) -> None:
+    import re
+
+    src = settings.casestudies_dir / "fixture-school-catering-food.md"
+    text = re.sub(r"^title: .*$", f'title: "{title}"', src.read_text("utf-8"), count=1, flags=re.M)
+    (settings.casestudies_dir / f"{slug}.md").write_text(text, encoding="utf-8")
+
+
+def test_a_replaced_database_file_is_picked_up_without_a_restart(built: Settings):
+    import time
+
+    db_file = Path(built.resolved_database_url.removeprefix("sqlite:///"))
+    with _client(built) as client:
+        assert client.get("/case-studies/fixture-school-catering-food").status_code == 200
+        db_file.unlink()  # deleted, then rebuilt with new content: a new file, a new inode
+        _add_case_study(built, "fixture-after-replacement", "A case study added after the swap")
+        build(built)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            r = client.get("/case-studies/fixture-after-replacement")
+            if r.status_code == 200:
+                break
+            time.sleep(0.5)
+        assert r.status_code == 200 and "A case study added after the swap" in r.text
+        assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_a_locked_database_does_not_stall_requests(built: Settings):
+    import sqlite3
+    import time
+
+    db_file = Path(built.resolved_database_url.removeprefix("sqlite:///"))
+    with _client(built) as client:
+        assert client.get("/").status_code == 200
+        _add_case_study(
+            built, "fixture-while-locked", "A case study built while the database is locked"
+        )
+        build(built)  # a new build is published...
+        lock = sqlite3.connect(db_file, timeout=0)
+        lock.execute("BEGIN EXCLUSIVE")  # ...and the database is locked when the app reloads
+        try:
+            time.sleep(2.5)  # past the index holder's check interval: the app sees the new build
+            took = []
+            for _ in range(4):
+                t0 = time.monotonic()
+                assert client.get("/healthz").status_code == 200
+                assert client.get("/").status_code == 200
+                took.append(time.monotonic() - t0)
+            # the old code waited the 15 s busy timeout on every request, one after another
+            assert max(took) < 5, took
+        finally:
+            lock.rollback()
+            lock.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if client.get("/case-studies/fixture-while-locked").status_code == 200:
+                break
+            time.sleep(0.5)
+        assert client.get("/case-studies/fixture-while-locked").status_code == 200

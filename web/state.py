@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +33,9 @@ class Snapshot:
 
 
 log = logging.getLogger(__name__)
+
+#: Seconds between attempts to reload the catalogue after a new build is published.
+RELOAD_INTERVAL = 2.0
 
 # What anonymous users are told. The detail (paths, exception text) goes to the log only.
 MISSING_INDEX = (
@@ -75,7 +79,8 @@ class KnowledgeBase:
 
         self.settings = settings
         reconcile(settings)  # complete a build that was interrupted between database and index
-        self.db = make_engine(settings.resolved_database_url)
+        self.db = make_engine(settings.resolved_database_url, busy_timeout=1.0, pooled=False)
+        self._last_attempt = 0.0
         self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
         self._catalogue: Catalogue | None = None
         self._catalogue_error: str | None = None
@@ -110,11 +115,21 @@ class KnowledgeBase:
             self._model_checked = True
 
     def _refresh_catalogue(self, want_hash: str | None) -> None:
-        """Reload from the database when a new build was published (or nothing is loaded yet)."""
+        """Reload from the database when a new build was published (or nothing is loaded yet).
+
+        Off the hot path: at most one reload at a time, at most one attempt every
+        ``RELOAD_INTERVAL`` seconds; meanwhile every request is served the last good catalogue.
+        """
         current = self._catalogue
         if current is not None and (want_hash is None or current.content_hash == want_hash):
             return
-        with self._lock:
+        now = time.monotonic()
+        if current is not None and now - self._last_attempt < RELOAD_INTERVAL:
+            return
+        if not self._lock.acquire(blocking=current is None):
+            return  # another request is reloading: serve what we have
+        try:
+            self._last_attempt = now
             current = self._catalogue
             if current is not None and (want_hash is None or current.content_hash == want_hash):
                 return
@@ -132,6 +147,8 @@ class KnowledgeBase:
                 self._catalogue_error = str(exc)
             except Exception as exc:  # a locked or vanished database must not take the site down
                 self._catalogue_error = f"the database cannot be read ({exc.__class__.__name__})"
+        finally:
+            self._lock.release()
 
     def snapshot(self) -> Snapshot:
         from search.errors import IndexMismatch

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Text, delete
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from kb.content.library import Library
@@ -142,13 +142,21 @@ _TABLES = (
 )
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL; SQLite gets a folder and thread-safe settings."""
+def make_engine(url: str, *, busy_timeout: float = 15.0, pooled: bool = True) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite gets a folder and thread-safe settings.
+
+    The web app reads with ``pooled=False`` and a short ``busy_timeout``: every read opens the
+    file afresh (so a database replaced on disk is seen at once) and a locked database costs a
+    request a second at most, not fifteen.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            return create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+            args = {"check_same_thread": False, "timeout": busy_timeout}
+            if not pooled:
+                return create_engine(url, connect_args=args, poolclass=NullPool)
+            return create_engine(url, connect_args=args)
         return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
     return create_engine(url, pool_pre_ping=True)
 
