@@ -271,6 +271,12 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         log_level="info",
+        # uvicorn has no header or body read timeout: put a proxy in front (docs/deployment.md);
+        # these bound what one process accepts meanwhile.
+        timeout_keep_alive=5,
+        limit_concurrency=200,
+        h11_max_incomplete_event_size=16 * 1024,
+        server_header=False,
     )
 
 
