@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between attempts to reload the catalogue after a new build is published.
 RELOAD_INTERVAL = 2.0
+#: Seconds a request waits for a reload another request has started.
+RELOAD_WAIT = 1.5
 
 # What anonymous users are told. The detail (paths, exception text) goes to the log only.
 MISSING_INDEX = (
@@ -80,7 +82,7 @@ class KnowledgeBase:
         self.settings = settings
         reconcile(settings)  # complete a build that was interrupted between database and index
         self.db = make_engine(settings.resolved_database_url, busy_timeout=1.0, pooled=False)
-        self._last_attempt = 0.0
+        self._last_failure = 0.0
         self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
         self._catalogue: Catalogue | None = None
         self._catalogue_error: str | None = None
@@ -117,19 +119,21 @@ class KnowledgeBase:
     def _refresh_catalogue(self, want_hash: str | None) -> None:
         """Reload from the database when a new build was published (or nothing is loaded yet).
 
-        Off the hot path: at most one reload at a time, at most one attempt every
-        ``RELOAD_INTERVAL`` seconds; meanwhile every request is served the last good catalogue.
+        Off the hot path: at most one reload at a time, and after a failed attempt (a locked
+        database) none for ``RELOAD_INTERVAL`` seconds; meanwhile every request is served the
+        last good catalogue.
         """
         current = self._catalogue
         if current is not None and (want_hash is None or current.content_hash == want_hash):
             return
-        now = time.monotonic()
-        if current is not None and now - self._last_attempt < RELOAD_INTERVAL:
+        if current is not None and time.monotonic() - self._last_failure < RELOAD_INTERVAL:
+            return  # the last attempt failed (a locked database): wait before trying again
+        # Another request may be reloading: wait for it briefly (a reload takes a fraction of a
+        # second), so that a page does not pair the new index with the old catalogue; give up
+        # after RELOAD_WAIT and serve what we have.
+        if not self._lock.acquire(timeout=-1 if current is None else RELOAD_WAIT):
             return
-        if not self._lock.acquire(blocking=current is None):
-            return  # another request is reloading: serve what we have
         try:
-            self._last_attempt = now
             current = self._catalogue
             if current is not None and (want_hash is None or current.content_hash == want_hash):
                 return
@@ -145,8 +149,10 @@ class KnowledgeBase:
                 self._catalogue_error = None
             except CatalogueUnavailable as exc:
                 self._catalogue_error = str(exc)
+                self._last_failure = time.monotonic()
             except Exception as exc:  # a locked or vanished database must not take the site down
                 self._catalogue_error = f"the database cannot be read ({exc.__class__.__name__})"
+                self._last_failure = time.monotonic()
         finally:
             self._lock.release()
 
