@@ -72,7 +72,7 @@ def _similar(snap: Snapshot, settings: Settings, result: FormResult) -> list[str
         if not others:
             return []
         mine = Summary(f"{result.slug}.md", result.draft.title, result.draft.summary)
-        library = embed_summaries([o.summary for o in others], settings)
+        library = embed_summaries([o.summary for o in others], settings, snap.engine.embedder)
         vecs = np.vstack([library, snap.engine.embed([mine.summary])])
         pairs = similar_pairs([mine], others, vecs, THRESHOLD)
     except Exception:  # the model is unavailable: skip the check

@@ -23,12 +23,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kb.content.files import read_limited
 from kb.content.validate import Problem, Report
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    from search.embedding import Embedder
 
 #: Cosine similarity of summaries at or above which a warning is given (see module docstring).
 THRESHOLD = 0.79
@@ -60,12 +64,16 @@ def summary_of(path: Path) -> Summary | None:
     return Summary(str(path), title, " ".join(summary.split()), line, col)
 
 
-def embed_summaries(texts: Sequence[str], settings: Settings) -> np.ndarray:
-    """Normalised embeddings of ``texts`` with the configured model, cached on disk if possible."""
+def embed_summaries(
+    texts: Sequence[str], settings: Settings, embedder: Embedder | None = None
+) -> np.ndarray:
+    """Normalised embeddings of ``texts`` with the configured model, cached on disk if possible.
+
+    ``embedder`` reuses an open one (the web app passes the served index's)."""
     from search.build import embedding_cache_path
     from search.embedding import Embedder, EmbeddingCache, embed_with_cache, model_identity
 
-    embedder = Embedder(settings.model)
+    embedder = embedder or Embedder(settings.model)
     try:
         cache = EmbeddingCache(
             embedding_cache_path(settings.index_dir), model_identity(settings.model)
