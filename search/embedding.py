@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,8 @@ def model_label(name: str | os.PathLike[str] | None) -> str:
     return DEFAULT_MODEL if raw.lower() in _PACKAGED_NAMES else str(resolve_model(raw))
 
 
+#: The query encoders: ONNX Runtime (the default for serving) and PyTorch (sentence-transformers).
+ENCODERS = ("onnx", "torch")
 SMALL_BATCH = 4  # encodes of at most this many texts run on one torch thread
 
 _MODELS: dict[str, object] = {}
@@ -136,9 +139,30 @@ class Embedder:
     serialised with a lock (torch still uses every core inside one call).
     """
 
-    def __init__(self, model_name: str | os.PathLike[str] | None, query_cache_size: int = 2048):
+    def __init__(
+        self,
+        model_name: str | os.PathLike[str] | None,
+        query_cache_size: int = 2048,
+        *,
+        backend: str = "torch",
+        onnx_dir: Path | None = None,
+        onnx_threads: int = 1,
+    ):
         self.model_name = str(model_name) if model_name else DEFAULT_MODEL
         self.path = resolve_model(self.model_name)
+        if backend not in ENCODERS:
+            raise ModelUnavailable(
+                f"Unknown encoder {backend!r}: use one of {', '.join(ENCODERS)}."
+            )
+        if backend == "onnx" and onnx_dir is None:
+            raise ModelUnavailable("The ONNX encoder needs the folder of an export (onnx_dir).")
+        #: "onnx" (ONNX Runtime, no PyTorch) or "torch" (sentence-transformers)
+        self.backend = backend
+        self.onnx_dir = onnx_dir
+        self._onnx_threads = onnx_threads
+        self._onnx: Any = None  # the OnnxEncoder, opened on first use
+        #: why another encoder than the configured one is in use (see onnx_encoder.query_embedder)
+        self.fallback: str | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = query_cache_size
@@ -146,10 +170,27 @@ class Embedder:
 
     @property
     def model(self):
+        """The sentence-transformers model (imports PyTorch: the torch backend only)."""
         return load_model(self.model_name)
+
+    def _onnx_encoder(self) -> Any:
+        if self._onnx is None:
+            with self._lock:
+                if self._onnx is None:
+                    from .onnx_encoder import OnnxEncoder
+
+                    assert self.onnx_dir is not None
+                    self._onnx = OnnxEncoder(self.onnx_dir, threads=self._onnx_threads)
+        return self._onnx
+
+    def load(self) -> None:
+        """Load the model now (start-up), not at the first query."""
+        self.encode(["load the model"])
 
     @property
     def dim(self) -> int:
+        if self.backend == "onnx":
+            return int(self._onnx_encoder().dim)
         m = self.model
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
@@ -160,6 +201,12 @@ class Embedder:
         """Normalised float32 embeddings, one row per text."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend == "onnx":
+            # ONNX Runtime runs are thread-safe: two queries use the two cores at once
+            vecs = self._onnx_encoder().encode(list(texts), batch_size=batch_size)
+            with self._lock:
+                self.encoded_count += len(texts)
+            return vecs
         model = self.model
         import torch
 

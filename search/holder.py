@@ -21,7 +21,12 @@ class IndexHolder:
     """
 
     def __init__(
-        self, index_dir: Path | str, *, model_name: str | None = None, check_interval: float = 2.0
+        self,
+        index_dir: Path | str,
+        *,
+        model_name: str | None = None,
+        check_interval: float = 2.0,
+        embedder: Embedder | None = None,
     ):
         self.index_dir = Path(index_dir)
         self.model_name = model_name
@@ -32,7 +37,7 @@ class IndexHolder:
         self._lock = threading.Lock()
         self.last_error: Exception | None = None
         #: one embedder for every build this holder opens: the model and query cache survive
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
 
     def get(self) -> SearchEngine:
         now = time.monotonic()

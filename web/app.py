@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -55,9 +57,20 @@ def _error(request: Request, status: int, message: str) -> Response:
     )
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the index, query encoder and catalogue before the server reports ready, so the
+    first visitor does not wait for them."""
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(app.state.kb.warm_up)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Social Value Knowledge Base",
         version=__version__,
         description="Case studies of social value in UK public procurement: search, case studies, "

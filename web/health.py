@@ -34,6 +34,17 @@ def on_disk(snap: Snapshot, settings: Settings) -> tuple[dict[str, bool], list[s
     return {"index": index_ok, "database": database_ok}, problems
 
 
+def encoder_json(snap: Snapshot, settings: Settings | None) -> dict[str, Any]:
+    """The query encoder serving searches ("onnx" or "torch") and, if it is not the configured
+    one, why (an ONNX export missing: run `kb build`)."""
+    emb = getattr(snap.engine, "embedder", None) if snap.engine is not None else None
+    return {
+        "configured": settings.encoder if settings is not None else None,
+        "in_use": getattr(emb, "backend", None),
+        "fallback": getattr(emb, "fallback", None),
+    }
+
+
 def health_json(snap: Snapshot, settings: Settings | None = None) -> dict[str, Any]:
     m = snap.engine.manifest if snap.engine is not None else None
     disk, disk_problems = on_disk(snap, settings) if settings is not None else ({}, [])
@@ -49,6 +60,7 @@ def health_json(snap: Snapshot, settings: Settings | None = None) -> dict[str, A
         "case_studies": len(snap.catalogue.case_studies) if snap.catalogue else 0,
         "indexed_documents": len(snap.engine) if snap.engine is not None else 0,
         "model": m.model if m else None,
+        "encoder": encoder_json(snap, settings),
         "build_id": m.build_id if m else None,
         "built_at": m.created_at if m else None,
         "content_hash": m.content_hash if m else None,

@@ -184,6 +184,12 @@ class RecommendResponse(BaseModel):
     approaches: list[Approach]
 
 
+class EncoderStatus(BaseModel):
+    configured: str | None = Field(description="KB_ENCODER: onnx or torch")
+    in_use: str | None = Field(description="the query encoder serving searches: onnx or torch")
+    fallback: str | None = Field(description="why it is not the configured one, if it is not")
+
+
 class Health(BaseModel):
     status: str = Field(description="ok or degraded")
     ready: bool = Field(description="index and database loaded, and still on disk")
@@ -196,6 +202,7 @@ class Health(BaseModel):
     case_studies: int
     indexed_documents: int
     model: str | None
+    encoder: EncoderStatus
     build_id: str | None
     built_at: str | None
     content_hash: str | None

@@ -18,6 +18,7 @@ from kb.store.catalogue import Catalogue, CatalogueUnavailable, load_catalogue
 from kb.store.db import load_info, make_engine
 
 if TYPE_CHECKING:
+    from search.embedding import Embedder
     from search.engine import SearchEngine, SearchQuery, SearchResults
 
 
@@ -74,6 +75,19 @@ class KeywordFallback:
         return self._engine.search(query, **kw)
 
 
+def _query_embedder(settings: Settings) -> Embedder | None:
+    """The configured query encoder (ONNX Runtime unless KB_ENCODER=torch), or None when the
+    model itself is unavailable (the engine then reports it, and search uses keywords)."""
+    from search.errors import ModelUnavailable
+    from search.onnx_encoder import query_embedder
+
+    try:
+        return query_embedder(settings.model, settings.data_dir, settings.encoder)
+    except ModelUnavailable as exc:
+        log.error("the embedding model is unavailable: %s", exc)
+        return None
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings):
         from kb.services.indexing import reconcile
@@ -83,13 +97,54 @@ class KnowledgeBase:
         reconcile(settings)  # complete a build that was interrupted between database and index
         self.db = make_engine(settings.resolved_database_url, busy_timeout=1.0, pooled=False)
         self._last_failure = 0.0
-        self.holder = IndexHolder(settings.index_dir, model_name=settings.model)
+        self.embedder = _query_embedder(settings)
+        self.holder = IndexHolder(
+            settings.index_dir, model_name=settings.model, embedder=self.embedder
+        )
         self._catalogue: Catalogue | None = None
         self._catalogue_error: str | None = None
         self._model_error: str | None = None
         self._model_checked = False
         self._lock = threading.Lock()
         self._logged: set[str] = set()
+
+    @property
+    def encoder(self) -> dict[str, str | None]:
+        """Which query encoder is in use, and why it is not the configured one (if it is not)."""
+        emb = self.embedder
+        return {
+            "configured": self.settings.encoder,
+            "in_use": emb.backend if emb is not None else None,
+            "fallback": emb.fallback if emb is not None else None,
+        }
+
+    def warm_up(self) -> None:
+        """Load everything the first requests need before the server reports ready: the index,
+        the query encoder, the catalogue, and the library's summary vectors for /suggest."""
+        from search.results import SearchQuery
+
+        t0 = time.perf_counter()
+        snap = self.snapshot()
+        if snap.engine is not None and not self._model_error:
+            try:
+                snap.engine.search(SearchQuery(text="social value", per_page=1))
+            except Exception as exc:  # reported by the requests themselves
+                log.warning("the warm-up search failed: %r", exc)
+        if snap.catalogue is not None and snap.engine is not None and not self._model_error:
+            try:
+                from kb.services.duplicates import embed_summaries
+
+                summaries = [
+                    " ".join(cs.summary.split()) for cs in snap.catalogue.case_studies.values()
+                ]
+                embed_summaries(summaries, self.settings, snap.engine.embedder)
+            except Exception as exc:  # a read-only data folder: /suggest embeds them later
+                log.warning("could not prepare the summaries for /suggest: %r", exc)
+        log.info(
+            "ready in %.2f s (query encoder: %s)",
+            time.perf_counter() - t0,
+            self.encoder["in_use"],
+        )
 
     def _public(self, exc: BaseException, public: str) -> str:
         """Log the detail once per distinct message; return the plain words for the page."""

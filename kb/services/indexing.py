@@ -109,6 +109,10 @@ def build(settings: Settings, *, progress: bool = False) -> BuildResult:
         publish=False,
         hnsw_min_passages=settings.hnsw_min_passages,
     )
+    if settings.encoder == "onnx":
+        from search.onnx_encoder import export_onnx
+
+        export_onnx(settings.model, settings.data_dir)  # once per model: the server's encoder
     info = load_into_db(make_engine(settings.resolved_database_url), library)
     _pause("loaded")
     publish_build(settings.index_dir, manifest.build_id)
