@@ -98,7 +98,10 @@ class Passage:
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _AUTOLINK_RE = re.compile(r"<(https?://[^>]+|mailto:[^>]+)>")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$", re.MULTILINE)
-_LIST_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
+# A list marker starts a line: "-", "*", "+" or a number of up to three digits and "." or ")".
+# A year that a hard-wrapped paragraph happens to start a line with ("2019. Most were ...") is
+# text, not a list number (CommonMark lets only "1." interrupt a paragraph), so it is kept.
+_LIST_RE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", re.MULTILINE)
 _QUOTE_RE = re.compile(r"^\s*>\s?", re.MULTILINE)
 _EMPH_RE = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}.*$", re.MULTILINE)

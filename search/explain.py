@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,13 @@ class Passages:
     terms_offsets: np.ndarray
 
 
+#: Terms in more than this share of documents are not highlighted (in a library of at least
+#: MIN_DOCS_FOR_DF documents), and a query marks at most MAX_MARKED_TERMS distinct terms.
+MAX_MARKED_DF_SHARE = 0.4
+MIN_DOCS_FOR_DF = 20
+MAX_MARKED_TERMS = 12
+
+
 class Explainer:
     """Turns a ranked document into a :class:`SearchHit` with its snippet and reasons."""
 
@@ -43,6 +51,26 @@ class Explainer:
         self.vectors = vectors
         self.vocab_ids = vocab_ids
         self.indptr, self.indices = postings
+
+    def marked_terms(self, tokens: list[str]) -> set[str]:
+        """The query terms worth highlighting: those that carry meaning in this library.
+
+        A term in most documents ("council", "value", "work") says nothing about why a hit
+        matched, so it is not marked once the library is large enough for document frequency
+        to mean something; a long description keeps only its rarest terms.
+        """
+        n = len(self.docs)
+        scored: list[tuple[float, str]] = []
+        for t in set(tokens):
+            tid = self.vocab_ids.get(t)
+            if tid is None:
+                continue
+            df = int(self.indptr[tid + 1] - self.indptr[tid])
+            if n >= MIN_DOCS_FOR_DF and df > MAX_MARKED_DF_SHARE * n:
+                continue
+            scored.append((math.log(1 + (n - df + 0.5) / (df + 0.5)), t))
+        scored.sort(key=lambda st: (-st[0], st[1]))
+        return {t for _, t in scored[:MAX_MARKED_TERMS]}
 
     def query_term_ids(self, tokens: list[str]) -> np.ndarray:
         ids = [self.vocab_ids[t] for t in tokens if t in self.vocab_ids]
@@ -93,10 +121,10 @@ class Explainer:
         why: dict[str, Any] = {}
         found = {
             t
-            for t in set(s.tokens)
-            if t in self.vocab_ids and self.doc_has_term(i, self.vocab_ids[t])
+            for t in self.marked_terms(s.tokens)
+            if self.doc_has_term(i, self.vocab_ids[t])
         }
-        # the query's own words (lower-cased) whose stems the document contains
+        # the query's own meaningful words (lower-cased) whose stems the document contains
         why["keyword_terms"] = list(
             dict.fromkeys(
                 m.group(0).lower()
@@ -132,7 +160,9 @@ class Explainer:
         doc = self.docs[i]
         tokens = s.tokens if s is not None else []
         p, p_sim, doc_sim = self.best_passage(i, self.query_term_ids(tokens), s, mode)
-        snippet = highlight(self.passages.text[p] or doc.title, set(tokens), SNIPPET_WORDS)
+        snippet = highlight(
+            self.passages.text[p] or doc.title, self.marked_terms(tokens), SNIPPET_WORDS
+        )
         why = self._why_query(i, s, allowed, sem_top, (p_sim, doc_sim)) if s is not None else {}
         why["filters"] = {
             name: [v for v in doc.facet_values(name) if v in set(vals)]

@@ -66,6 +66,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     for f in sorted((FIXTURES / "casestudies").glob("*.md")):
         shutil.copy(f, content / "casestudies" / f.name)
     shutil.copytree(ROOT / "content" / "pages", content / "pages")  # the shipped guidance
+    shutil.copytree(FIXTURES / "plan", content / "plan")  # a small knowledge map (test data)
     settings = Settings(
         content_dir=content,
         data_dir=root / "var",

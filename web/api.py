@@ -8,15 +8,19 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import ValidationError
 
 from kb.content.render import render_markdown
+from kb.content.rules import MAX_VALUE_GBP
 from kb.content.taxonomy import Taxonomy
+from kb.services.amounts import AmountError, parse_pounds
 from kb.services.ocds import OCDSError, from_ocds
+from kb.services.plan import make_plan
 from kb.services.recommend import ProcurementRequest, recommend
 from web import schemas
-from web.deps import CatalogueDep, EngineDep, SettingsDep, SnapshotDep
+from web.deps import CatalogueDep, EngineDep, PlanGuideDep, SettingsDep, SnapshotDep
 from web.errors import NotFound, RequestInvalid
 from web.health import health_json
 from web.params import MAX_PER_PAGE, BadParams
-from web.presenters import case_study_json, hit_json, recommendations_json
+from web.presenters import case_study_json, hit_json, plan_json, recommendations_json
+from web.procurement_form import CPV_CODE
 from web.search_view import as_json, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -228,6 +232,117 @@ def recommend_endpoint(
         raise RequestInvalid(exc) from exc
     result = recommend(snap.engine, catalogue, req, limit=limit, mode=mode)
     return recommendations_json(result)
+
+
+def plan_request_from_body(
+    body: dict[str, Any], taxonomy: Taxonomy
+) -> tuple[ProcurementRequest, str]:
+    """Simple fields or an OCDS object (with optional `themes` and `buyer_type`) -> (request, mode)."""
+    if OCDS_KEYS & set(body):
+        extra = schemas.PlanRequest.model_validate(
+            {k: body[k] for k in ("themes", "buyer_type", "mode") if k in body}
+        )
+        try:
+            req = from_ocds(body, taxonomy)
+        except OCDSError as exc:
+            raise BadParams(str(exc)) from exc
+        req.themes, req.buyer_type, mode = extra.themes, extra.buyer_type, extra.mode
+    else:
+        fields = schemas.PlanRequest.model_validate(body)
+        value = fields.value
+        if isinstance(value, str):
+            try:
+                value = parse_pounds(value[:40])
+            except AmountError as exc:
+                raise BadParams(f"'value': {exc}") from exc
+        elif value is not None and not 0 <= value <= MAX_VALUE_GBP:
+            raise BadParams(f"'value' must be from 0 to {MAX_VALUE_GBP:,}")
+        req = ProcurementRequest(
+            title=fields.title,
+            description=fields.description,
+            cpv=fields.cpv,
+            value_gbp=value,
+            region=fields.region,
+            themes=fields.themes,
+            duration_months=fields.duration_months,
+            buyer_type=fields.buyer_type,
+        )
+        mode = fields.mode
+    _check_terms(req, taxonomy)
+    return req, mode
+
+
+def _check_terms(req: ProcurementRequest, taxonomy: Taxonomy) -> None:
+    if req.region and req.region not in taxonomy.regions:
+        raise BadParams(f"unknown region '{req.region[:80]}'")
+    if req.buyer_type and req.buyer_type not in taxonomy.organisation_types:
+        hint = taxonomy.organisation_types.suggest(req.buyer_type)
+        raise BadParams(
+            f"unknown buyer_type '{req.buyer_type[:80]}'"
+            + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+        )
+    unknown = [t for t in req.themes if t not in taxonomy.themes]
+    if unknown:
+        raise BadParams(f"unknown theme '{unknown[0][:80]}'")
+    for code in req.cpv:
+        if not CPV_CODE.match(code):
+            raise BadParams(f"'cpv': '{code[:20]}' is not a CPV code (like 90511000 or 90)")
+        if code[:2] not in taxonomy.cpv_divisions:
+            raise BadParams(f"'cpv': there is no CPV division {code[:2]} (code {code[:20]})")
+    if not (req.text or req.cpv or req.themes):
+        raise BadParams("describe the procurement: give a title, description, CPV code or themes")
+
+
+@router.post(
+    "/plan",
+    summary="A social value plan for a procurement",
+    response_model=schemas.PlanResponse,
+    responses=ERRORS,
+)
+def plan_endpoint(
+    snap: SnapshotDep,
+    catalogue: CatalogueDep,
+    guide: PlanGuideDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Either the simple fields of PlanRequest, or an OCDS release, record, "
+            "release package or tender object (Find a Tender, Contracts Finder), the same bodies "
+            "as /recommend.",
+            openapi_examples={
+                "fields": {
+                    "value": {
+                        "title": "Household waste and recycling collection",
+                        "cpv": ["90511000"],
+                        "value": "£45m",
+                        "duration_months": 96,
+                        "region": "yorkshire-and-the-humber",
+                        "buyer_type": "local-authority",
+                        "themes": ["employment", "environment"],
+                    }
+                },
+                "ocds": {
+                    "value": {
+                        "tender": {
+                            "title": "Refuse collection vehicles",
+                            "items": [{"classification": {"scheme": "CPV", "id": "34144512"}}],
+                            "value": {"amount": 9600000, "currency": "GBP"},
+                        },
+                        "themes": ["environment"],
+                    }
+                },
+            },
+        ),
+    ],
+) -> dict[str, Any]:
+    """Priority outcomes with award questions, measures and what similar buyers required and
+    achieved; the rules that apply; the evidence; and how closely the library matches."""
+    try:
+        req, mode = plan_request_from_body(body, catalogue.taxonomy)
+    except ValidationError as exc:
+        raise RequestInvalid(exc) from exc
+    plan = make_plan(guide, catalogue, snap.engine, req, mode=mode)
+    return plan_json(plan, catalogue)
 
 
 @router.get("/healthz", summary="Service health", response_model=schemas.Health)

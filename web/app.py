@@ -109,9 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(request, 500, "an unexpected error occurred; it has been logged")
 
-    from web import api, pages, recommend_pages, search_pages, suggest
+    from web import api, pages, plan_pages, recommend_pages, search_pages, suggest
 
-    for module in (api, pages, search_pages, recommend_pages, suggest):
+    for module in (api, pages, search_pages, recommend_pages, plan_pages, suggest):
         app.include_router(module.router)
     STATIC.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

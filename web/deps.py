@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from kb.content.planguide import PlanGuide, PlanGuideCache
 from kb.settings import Settings
 from kb.store.catalogue import Catalogue
 from search.engine import SearchEngine
@@ -49,3 +50,20 @@ def get_engine(snap: SnapshotDep) -> SearchEngine:
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+
+
+def get_plan_guide(request: Request, catalogue: CatalogueDep) -> PlanGuide:
+    """The plan's guidance (content/plan/), or 503 saying it is missing or broken."""
+    state = request.app.state
+    cache = getattr(state, "plan_guides", None)
+    if cache is None:
+        cache = state.plan_guides = PlanGuideCache(state.kb.settings.content_dir / "plan")
+    guide = cache.get(catalogue.taxonomy)
+    if guide is None:
+        raise ServiceUnavailable(
+            "the plan guidance (content/plan/) is not available: run `kb validate` to see why"
+        )
+    return guide
+
+
+PlanGuideDep = Annotated[PlanGuide, Depends(get_plan_guide)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kb.services.plan import Plan
+from kb.services.plan_export import plan_query_path
 from kb.services.recommend import RecommendationSet
-from kb.store.catalogue import CaseStudyView
+from kb.store.catalogue import CaseStudyView, Catalogue
 
 
 def hit_json(engine: Any, hit: Any) -> dict[str, Any]:
@@ -33,6 +35,19 @@ def hit_json(engine: Any, hit: Any) -> dict[str, Any]:
 
 def case_study_json(cs: CaseStudyView) -> dict[str, Any]:
     return {"url": f"/case-studies/{cs.slug}", **cs.to_json()}
+
+
+def plan_json(plan: Plan, catalogue: Catalogue) -> dict[str, Any]:
+    data = plan.to_json(catalogue)
+    for cs in data["case_studies"]:
+        cs["url"] = f"/case-studies/{cs['slug']}"
+    query = plan_query_path(plan.procurement.request)
+    data["links"] = {
+        "page": query,
+        "markdown": query.replace("/plan?", "/plan.md?", 1),
+        "docx": query.replace("/plan?", "/plan.docx?", 1),
+    }
+    return data
 
 
 def recommendations_json(result: RecommendationSet) -> dict[str, Any]:

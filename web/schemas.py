@@ -206,3 +206,120 @@ class Health(BaseModel):
     build_id: str | None
     built_at: str | None
     content_hash: str | None
+
+
+class PlanRequest(BaseModel):
+    """Simple fields; alternatively send an OCDS release, record, package or tender object
+    (with optional top-level `themes` and `buyer_type`, which OCDS has no field for)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field("", max_length=300)
+    description: str = Field("", max_length=5000)
+    cpv: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="CPV codes (e.g. 90511000-2) or two-digit divisions (e.g. 90); main code first.",
+    )
+    value: int | str | None = Field(
+        None,
+        description="Estimated value in pounds: a number, or text such as '2m', '£2,000,000' or "
+        "'2.5 million'.",
+    )
+    duration_months: int | None = Field(None, ge=1, le=600, description="Contract length.")
+    region: str | None = Field(None, max_length=80, description="A region slug, e.g. scotland.")
+    buyer_type: str | None = Field(
+        None, max_length=80, description="An organisation type slug, e.g. local-authority."
+    )
+    themes: list[str] = Field(default_factory=list, max_length=8)
+    mode: str = Field("hybrid", pattern="^(hybrid|keyword|semantic)$")
+
+
+class PlanMeasure(BaseModel):
+    what: str
+    unit: str
+    evidence: str
+
+
+class PlanEvidence(BaseModel):
+    case_study: str
+    title: str
+    organisation: str
+    requirement: str | None = None
+    measure: str | None = None
+    target: str | None = None
+    result: str | None = None
+    status: str | None = None
+    source: str | None = None
+    same_category: bool
+
+
+class PlanModelOutcome(BaseModel):
+    name: str
+    source: str
+
+
+class PlanOutcome(BaseModel):
+    slug: str
+    label: str
+    why: list[str]
+    question: str | None
+    ask: str
+    measures: list[PlanMeasure]
+    model_outcome: PlanModelOutcome | None = None
+    sources: list[str]
+    evidence: list[PlanEvidence]
+
+
+class PlanMatch(BaseModel):
+    level: str = Field(description="close, partial or none")
+    message: str
+
+
+class PlanRule(BaseModel):
+    slug: str
+    title: str
+    says: str
+    source: str
+    min_weighting_percent: float | None = None
+
+
+class PlanSimilarWeighting(BaseModel):
+    case_study: str
+    title: str
+    organisation: str
+    social_value_percent: float | None = None
+    note: str | None = None
+    source: str | None = None
+
+
+class PlanWeighting(BaseModel):
+    national_minimum_percent: float | None
+    national_minimum_source: str | None
+    similar_buyers: list[PlanSimilarWeighting]
+
+
+class PlanBuyerNote(BaseModel):
+    slug: str
+    label: str
+    note: str
+
+
+class PlanCaseStudy(RecommendedCaseStudy):
+    about_this_kind_of_contract: bool
+
+
+class PlanResponse(BaseModel):
+    procurement: dict[str, Any] = Field(
+        description="How the procurement was read: category, value band, region, detected needs."
+    )
+    match: PlanMatch
+    proportionality: str
+    outcomes: list[PlanOutcome]
+    for_the_buyer: list[PlanBuyerNote]
+    rules: list[PlanRule]
+    weighting: PlanWeighting
+    case_studies: list[PlanCaseStudy]
+    notes: list[str]
+    mode: str
+    links: dict[str, str] = Field(description="The plan as a page, Markdown and a Word file.")

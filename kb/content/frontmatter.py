@@ -57,7 +57,7 @@ MAX_NODES = 5_000
 MAX_DEPTH = 20
 
 
-def _refuse_anchors(yaml_text: str, offset: int) -> None:
+def _refuse_anchors(yaml_text: str, offset: int, max_nodes: int = MAX_NODES) -> None:
     """Refuse every anchor and alias, wherever it sits, and bound the number of nodes.
 
     Checked on the parser's events, before anything is composed or constructed, so an alias
@@ -76,9 +76,9 @@ def _refuse_anchors(yaml_text: str, offset: int) -> None:
             )
         if isinstance(event, yaml.NodeEvent):
             nodes += 1
-            if nodes > MAX_NODES:
+            if nodes > max_nodes:
                 raise FrontMatterError(
-                    f"front matter has more than {MAX_NODES:,} values; it is far too large",
+                    f"the YAML has more than {max_nodes:,} values; it is far too large",
                     line,
                 )
 
@@ -107,13 +107,14 @@ def _walk(node: yaml.Node, path: Path_, parsed: ParsedFile, offset: int) -> None
             _walk(item, (*path, i), parsed, offset)
 
 
-def parse(text: str) -> ParsedFile:
-    """Parse a whole file. Raises FrontMatterError with the position of any YAML error."""
-    yaml_text, body, body_line = split(text)
-    offset = 1  # the opening '---' line
-    probe = ParsedFile({}, body, body_line)
+def parse_yaml(yaml_text: str, offset: int = 0, max_nodes: int = MAX_NODES) -> ParsedFile:
+    """Parse YAML with the positions of its keys; `offset` is the line the YAML starts after.
+
+    Raises FrontMatterError with the position of any YAML error; anchors and aliases are refused.
+    """
+    probe = ParsedFile({}, "", 0)
     try:
-        _refuse_anchors(yaml_text, offset)
+        _refuse_anchors(yaml_text, offset, max_nodes)
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
         if node is not None:
             _walk(node, (), probe, offset)
@@ -130,16 +131,28 @@ def parse(text: str) -> ParsedFile:
                 f" started at line {where.line + 1 + offset}" if where and where is not mark else ""
             )
             context = f" ({exc.context}{at})"
-        raise FrontMatterError(
-            f"front matter is not valid YAML: {problem}{context}", line, col
-        ) from exc
+        raise FrontMatterError(f"not valid YAML: {problem}{context}", line, col) from exc
     except FrontMatterError:
         raise
     except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
-        raise FrontMatterError(f"front matter is not valid YAML: {exc}") from exc
+        raise FrontMatterError(f"not valid YAML: {exc}") from exc
+    probe.data = data
+    return probe
+
+
+def parse(text: str) -> ParsedFile:
+    """Parse a whole file. Raises FrontMatterError with the position of any YAML error."""
+    yaml_text, body, body_line = split(text)
+    try:
+        probe = parse_yaml(yaml_text, offset=1)  # after the opening '---' line
+    except FrontMatterError as exc:
+        if exc.message.startswith("not valid YAML"):
+            raise FrontMatterError(f"front matter is {exc.message}", exc.line, exc.column) from exc
+        raise
+    data = probe.data
+    probe.body, probe.body_line = body, body_line
     if data is None:
         raise FrontMatterError("front matter is empty", 1, 1)
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of 'field: value' lines", 2, 1)
-    probe.data = data
     return probe

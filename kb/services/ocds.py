@@ -6,13 +6,13 @@ bare tender object, as published by Find a Tender and Contracts Finder.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
+from kb.content.rules import MAX_VALUE_GBP
 from kb.content.taxonomy import Taxonomy
 from kb.services.recommend import ProcurementRequest
-
-MAX_VALUE_GBP = 10**12
 
 
 class OCDSError(ValueError):
@@ -133,6 +133,39 @@ def _region(places: list[str], taxonomy: Taxonomy) -> str | None:
     return None
 
 
+_KINDS = {"goods": "goods", "services": "services", "works": "works"}
+MAX_DURATION_DAYS = 100 * 366
+
+
+def _duration_months(tender: dict[str, Any], where: str) -> int | None:
+    """The contract's length from `contractPeriod` (durationInDays, or its start and end dates)."""
+    period = tender.get("contractPeriod")
+    if period is None:
+        return None
+    period = _obj(period, f"{where}.contractPeriod")
+    days = period.get("durationInDays")
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or days != days:
+            raise OCDSError(f"'{where}.contractPeriod.durationInDays' must be a number")
+        if not 0 <= days <= MAX_DURATION_DAYS:
+            raise OCDSError(
+                f"'{where}.contractPeriod.durationInDays' must be from 0 to {MAX_DURATION_DAYS:,}"
+            )
+        return max(1, round(days / 30.44)) if days else None
+    start, end = period.get("startDate"), period.get("endDate")
+    if isinstance(start, str) and isinstance(end, str):
+        try:
+            a = dt.date.fromisoformat(start[:10])
+            b = dt.date.fromisoformat(end[:10])
+        except ValueError as exc:
+            raise OCDSError(
+                f"'{where}.contractPeriod' dates must be ISO dates like 2026-04-01"
+            ) from exc
+        months = (b.year - a.year) * 12 + (b.month - a.month)
+        return months if 0 < months <= MAX_DURATION_DAYS // 30 else None
+    return None
+
+
 def from_ocds(data: Any, taxonomy: Taxonomy) -> ProcurementRequest:
     """Raises :class:`OCDSError` naming the field for any shape this cannot read."""
     if not isinstance(data, dict):
@@ -155,4 +188,6 @@ def from_ocds(data: Any, taxonomy: Taxonomy) -> ProcurementRequest:
         cpv=cpv[:20],
         value_gbp=_value_gbp(tender, where),
         region=_region(_locations(tender, where), taxonomy),
+        duration_months=_duration_months(tender, where),
+        kind=_KINDS.get(str(tender.get("mainProcurementCategory", "")).lower()),
     )

@@ -27,6 +27,9 @@ class ProcurementRequest:
     value_gbp: int | None = None
     region: str | None = None
     themes: list[str] = field(default_factory=list)
+    duration_months: int | None = None
+    buyer_type: str | None = None  # an organisation type slug
+    kind: str | None = None  # goods | services | works, when the notice says
 
     @property
     def text(self) -> str:
@@ -80,6 +83,8 @@ class Recommendation:
     reasons: list[Reason]
     snippet_html: str = ""
     snippet_heading: str = ""
+    similarity: float | None = None  # the best passage's cosine similarity to the text
+    shared_terms: list[str] = field(default_factory=list)  # meaningful words both use
 
     def to_json(self) -> dict[str, Any]:
         cs = self.case_study
@@ -136,7 +141,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z£0-9])")
 
 def _first_sentences(markdown: str, n: int = 2, limit: int = 400) -> str:
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s*", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*(?:[-*+]|\d{1,3}[.)]|#+)\s+", "", text, flags=re.MULTILINE)
     text = re.sub(r"[*_`]", "", " ".join(text.split()))
     out = " ".join(_SENTENCE.split(text)[:n])
     return out if len(out) <= limit else out[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -163,6 +168,8 @@ def recommend(
     tax = catalogue.taxonomy
     text_score: dict[str, float] = {}
     snippets: dict[str, tuple[str, str]] = {}
+    sims: dict[str, float | None] = {}
+    terms: dict[str, list[str]] = {}
     named: dict[str, set[str]] = {}
     if engine is not None and req.text:
         res = engine.search(SearchQuery(text=req.text, mode=mode, per_page=w.depth))
@@ -170,6 +177,8 @@ def recommend(
         for h in res.hits:
             text_score[h.id] = h.score / top
             snippets[h.id] = (h.snippet_html, h.snippet_heading)
+            sims[h.id] = h.why.get("semantic_similarity")
+            terms[h.id] = list(h.why.get("keyword_terms") or [])
             for facet, vals in (h.why.get("query_names") or {}).items():
                 named.setdefault(facet, set()).update(vals)
     divisions = set(req.divisions)
@@ -218,7 +227,16 @@ def recommend(
                 )
             )
         if cs.slug in text_score and text_score[cs.slug] >= 0.5:
-            reasons.append(Reason("need", "Similar need to your description"))
+            shared_words = terms.get(cs.slug, [])[:4]
+            reasons.append(
+                Reason(
+                    "need",
+                    "Both mention " + ", ".join(f"“{w}”" for w in shared_words)
+                    if shared_words
+                    else "Close in meaning to your description",
+                    shared_words,
+                )
+            )
         if req.region and req.region in cs.regions:
             score += w.region
             reasons.append(
@@ -226,7 +244,11 @@ def recommend(
             )
         if score > 0:
             snip, heading = snippets.get(cs.slug, ("", ""))
-            scored.append(Recommendation(cs, score, reasons, snip, heading))
+            scored.append(
+                Recommendation(
+                    cs, score, reasons, snip, heading, sims.get(cs.slug), terms.get(cs.slug, [])
+                )
+            )
     scored.sort(key=lambda r: (-r.score, r.case_study.slug))
     items = scored[:limit]
     return RecommendationSet(
