@@ -13,6 +13,7 @@ from kb.content.taxonomy import Taxonomy
 from kb.services.amounts import AmountError, parse_pounds
 from kb.services.ocds import OCDSError, from_ocds
 from kb.services.plan import make_plan
+from kb.services.procurement_form import CPV_CODE
 from kb.services.recommend import ProcurementRequest, recommend
 from web import schemas
 from web.deps import CatalogueDep, EngineDep, PlanGuideDep, SettingsDep, SnapshotDep
@@ -20,7 +21,6 @@ from web.errors import NotFound, RequestInvalid
 from web.health import health_json
 from web.params import MAX_PER_PAGE, BadParams
 from web.presenters import case_study_json, hit_json, plan_json, recommendations_json
-from web.procurement_form import CPV_CODE
 from web.search_view import as_json, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])

@@ -17,9 +17,9 @@ from starlette.datastructures import UploadFile
 from kb.services.ocds import OCDSError, from_ocds
 from kb.services.plan import Plan, make_plan
 from kb.services.plan_export import plan_docx, plan_markdown, plan_query_path, reading_rows
+from kb.services.procurement_form import read_procurement_form
 from web.deps import CatalogueDep, PlanGuideDep, SnapshotDep
 from web.params import BadParams
-from web.procurement_form import read_procurement_form
 from web.templating import render, site_base
 
 router = APIRouter(include_in_schema=False)

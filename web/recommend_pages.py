@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from kb.services.procurement_form import read_procurement_form
 from kb.services.recommend import recommend
 from web.deps import CatalogueDep, SnapshotDep, get_catalogue
-from web.procurement_form import read_procurement_form
 from web.state import Snapshot
 from web.templating import render, site_base
 

@@ -54,9 +54,25 @@ def validate(
     except TaxonomyError as exc:
         raise _fail(str(exc), 2) from exc
     library = casestudy_files(settings.content_dir)
-    targets = expand_paths(paths) if paths else library
+    plan_dir = settings.content_dir / "plan"
+    # The plan's guidance is checked with the whole library, or when a path names it.
+    plan_asked = not paths or any(
+        p.resolve() == plan_dir.resolve() or plan_dir.resolve() in p.resolve().parents
+        for p in paths
+    )
+    targets = [
+        p
+        for p in (expand_paths(paths) if paths else library)
+        if plan_dir.resolve() not in p.resolve().parents
+    ]
     missing = [p for p in (paths or []) if not p.exists()]
     report = check_files([p for p in targets if p not in missing], taxonomy, library=library)
+    if plan_asked and plan_dir.exists():
+        from kb.content.planguide import FILES, check_plan_guide
+
+        _, plan_problems = check_plan_guide(plan_dir, taxonomy, {p.stem for p in library})
+        report.problems.extend(plan_problems)
+        report.files_checked += len(FILES)
     for p in missing:
         from kb.content.validate import Problem
 
