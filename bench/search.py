@@ -52,11 +52,23 @@ def pct(xs: list[float], p: float) -> float:
     return round(xs[k], 2)
 
 
-def serve(index_dir: Path, rounds: int) -> dict:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: a child started by fork and
+    exec inherits its parent's peak there (the parent built the index with PyTorch loaded)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def serve(index_dir: Path, rounds: int, encoder: str = "onnx") -> dict:
+    from search.embedding import DEFAULT_MODEL
     from search.engine import SearchEngine, SearchQuery
+    from search.onnx_encoder import query_embedder
 
     t0 = time.perf_counter()
-    eng = SearchEngine.open(index_dir)
+    embedder = query_embedder(DEFAULT_MODEL, index_dir.parent, encoder)
+    eng = SearchEngine.open(index_dir, embedder=embedder)
     open_s = time.perf_counter() - t0
     eng.embed(["warm up the model"])  # load the model before timing
     eng.search(SearchQuery("warm up"))
@@ -64,6 +76,7 @@ def serve(index_dir: Path, rounds: int) -> dict:
         "documents": len(eng),
         "passages": eng.manifest.counts["passages"],
         "open_seconds": round(open_s, 2),
+        "encoder": eng.embedder.backend,
     }
 
     def timed(fn) -> tuple[float, float]:
@@ -142,7 +155,8 @@ def serve(index_dir: Path, rounds: int) -> dict:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda q: eng.search(SearchQuery(q)), uniq * 4))
     out["throughput_qps_4_threads_repeated"] = round(len(uniq) * 4 / (time.perf_counter() - t), 1)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = peak_rss_mb()
+    out["torch_imported"] = "torch" in sys.modules
     return out
 
 
@@ -152,13 +166,18 @@ def main() -> None:
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/kb-bench"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--encoder", choices=("onnx", "torch"), default="onnx")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        print(json.dumps(serve(args.serve, args.rounds)))
+        print(json.dumps(serve(args.serve, args.rounds, args.encoder)))
         return
     from search.build import build_index
     from search.embedding import DEFAULT_MODEL
+    from search.onnx_encoder import export_onnx
+
+    if args.encoder == "onnx":
+        export_onnx(DEFAULT_MODEL, args.work_dir)
 
     base = shipped_documents()
     vocab = vocabulary()
@@ -178,7 +197,16 @@ def main() -> None:
         )
         build_s = time.perf_counter() - t
         proc = subprocess.run(
-            [sys.executable, __file__, "--serve", str(index_dir), "--rounds", str(args.rounds)],
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                str(index_dir),
+                "--rounds",
+                str(args.rounds),
+                "--encoder",
+                args.encoder,
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -195,7 +223,8 @@ def main() -> None:
         for size, r in results.items():
             print(
                 f"\n== {size}: {r['documents']} documents, {r['passages']} passages, "
-                f"peak RSS {r['peak_rss_mb']} MB, open {r['open_seconds']} s"
+                f"peak RSS {r['peak_rss_mb']} MB, open {r['open_seconds']} s, encoder "
+                f"{r['encoder']} (torch loaded: {r['torch_imported']})"
             )
             for mode in MODES:
                 x = r[mode]

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .bm25_index import load_bm25
 from .build import FORMAT_VERSION, Manifest
 from .documents import Document
 from .embedding import DEFAULT_MODEL, Embedder, model_identity, model_label
@@ -59,13 +60,11 @@ CACHE_SIZE = 256
 
 
 def _read_build(build_dir: Path) -> tuple[list[Document], dict[str, Any], Any, dict[str, Any]]:
-    import bm25s
-
     docs = [
         Document.from_json(d) for d in json.loads((build_dir / "documents.json").read_text("utf-8"))
     ]
     passages = json.loads((build_dir / "passages.json").read_text("utf-8"))
-    bm25 = bm25s.BM25.load(str(build_dir / "bm25"), show_progress=False)
+    bm25 = load_bm25(build_dir / "bm25")  # without importing bm25s (numba, SciPy)
     vpath = build_dir / "vocabulary.json"
     vocabulary = json.loads(vpath.read_text("utf-8")) if vpath.exists() else {}
     return docs, passages, bm25, vocabulary

