@@ -65,7 +65,7 @@ def torch_loaded(pid: int) -> bool:
 
 def queries() -> list[str]:
     """Distinct texts: our judged set's 53 queries and the latency benchmark's 25."""
-    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.append(str(ROOT / "bench"))  # after the root: bench/search.py is not `search`
     from common import QUERIES
 
     judged = [

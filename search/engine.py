@@ -317,9 +317,18 @@ class SearchEngine:
         result_mask[cand] = True
         page_idx = order[(page - 1) * per_page : page * per_page]
         if decorate:
+            terms = self._explainer.query_terms(s.tokens if s is not None else [])
             hits = [
                 self._explainer.hit(
-                    int(i), float(score[i]), s, allowed, used_filters, named, q.mode, sem_top
+                    int(i),
+                    float(score[i]),
+                    s,
+                    allowed,
+                    used_filters,
+                    named,
+                    q.mode,
+                    sem_top,
+                    terms,
                 )
                 for i in page_idx
             ]

@@ -76,6 +76,9 @@ class Explainer:
         ids = [self.vocab_ids[t] for t in tokens if t in self.vocab_ids]
         return np.unique(np.asarray(ids, dtype=np.int32))
 
+    def _marked_ids(self, marked: set[str]) -> np.ndarray:
+        return np.fromiter((self.vocab_ids[t] for t in marked), dtype=np.int32, count=len(marked))
+
     def doc_has_term(self, i: int, term_id: int) -> bool:
         """Whether document ``i`` contains the term (from the BM25 index's sorted postings)."""
         a, b = int(self.indptr[term_id]), int(self.indptr[term_id + 1])
@@ -83,11 +86,24 @@ class Explainer:
         k = int(np.searchsorted(postings, i))
         return k < len(postings) and int(postings[k]) == i
 
-    def _overlap(self, p: int, qids: np.ndarray) -> int:
-        """How many of the query's distinct terms passage ``p`` contains."""
+    def query_terms(self, tokens: list[str]) -> tuple[np.ndarray, set[str]]:
+        """What every hit of one query needs: its distinct term ids and the terms to mark
+        (computed once per search, not once per hit)."""
+        return self.query_term_ids(tokens), self.marked_terms(tokens)
+
+    def _overlaps(self, start: int, end: int, qids: np.ndarray) -> np.ndarray:
+        """For each passage in ``start:end``, how many of the query's distinct terms it
+        contains (one vectorised pass over the document's passages)."""
         ps = self.passages
-        terms = ps.terms_flat[ps.terms_offsets[p] : ps.terms_offsets[p + 1]]
-        return int(np.count_nonzero(np.isin(qids, terms, assume_unique=True)))
+        offs = ps.terms_offsets[start : end + 1]
+        found = _members(ps.terms_flat[offs[0] : offs[-1]], qids)  # passage terms are unique
+        cs = np.concatenate(([0], np.cumsum(found)))
+        return cs[offs[1:] - offs[0]] - cs[offs[:-1] - offs[0]]
+
+    def _has_any(self, p: int, term_ids: np.ndarray) -> bool:
+        ps = self.passages
+        terms = ps.terms_flat[ps.terms_offsets[p] : ps.terms_offsets[p + 1]]  # sorted
+        return bool(_members(term_ids, terms).any())
 
     def best_passage(
         self, i: int, qids: np.ndarray, s: QueryScores | None, mode: str
@@ -102,8 +118,9 @@ class Explainer:
         if end - start <= 1 or s is None:
             return start, (float(sims[0]) if sims is not None and len(sims) else None), doc_sim
         best, best_score = start, -np.inf
+        overlaps = self._overlaps(start, end, qids) if len(qids) and mode != "semantic" else None
         for p in range(start, end):
-            kwf = self._overlap(p, qids) / len(qids) if len(qids) else 0.0
+            kwf = int(overlaps[p - start]) / len(qids) if overlaps is not None else 0.0
             sem = float(sims[p - start]) if sims is not None and mode != "keyword" else 0.0
             sc = sem + (0.5 * kwf if mode != "semantic" else 0.0)
             if sc > best_score + 1e-9:
@@ -117,13 +134,10 @@ class Explainer:
         allowed: np.ndarray,
         sem_top: np.ndarray | None,
         sims: tuple[float | None, float | None],
+        marked: set[str],
     ) -> dict[str, Any]:
         why: dict[str, Any] = {}
-        found = {
-            t
-            for t in self.marked_terms(s.tokens)
-            if self.doc_has_term(i, self.vocab_ids[t])
-        }
+        found = {t for t in marked if self.doc_has_term(i, self.vocab_ids[t])}
         # the query's own meaningful words (lower-cased) whose stems the document contains
         why["keyword_terms"] = list(
             dict.fromkeys(
@@ -156,14 +170,23 @@ class Explainer:
         named: dict[str, set[str]],
         mode: str,
         sem_top: np.ndarray | None = None,
+        terms: tuple[np.ndarray, set[str]] | None = None,
     ) -> SearchHit:
+        """``terms`` is :meth:`query_terms` of the query, computed once for a page of hits."""
         doc = self.docs[i]
         tokens = s.tokens if s is not None else []
-        p, p_sim, doc_sim = self.best_passage(i, self.query_term_ids(tokens), s, mode)
-        snippet = highlight(
-            self.passages.text[p] or doc.title, self.marked_terms(tokens), SNIPPET_WORDS
+        qids, marked = terms if terms is not None else self.query_terms(tokens)
+        p, p_sim, doc_sim = self.best_passage(i, qids, s, mode)
+        text = self.passages.text[p]
+        shown = marked
+        if text and marked and not self._has_any(p, self._marked_ids(marked)):
+            shown = set()  # the passage has none of them (its stored term ids say so)
+        snippet = highlight(text or doc.title, shown, SNIPPET_WORDS)
+        why = (
+            self._why_query(i, s, allowed, sem_top, (p_sim, doc_sim), marked)
+            if s is not None
+            else {}
         )
-        why = self._why_query(i, s, allowed, sem_top, (p_sim, doc_sim)) if s is not None else {}
         why["filters"] = {
             name: [v for v in doc.facet_values(name) if v in set(vals)]
             for name, vals in used_filters.items()
@@ -183,3 +206,12 @@ class Explainer:
             why=why,
             title=doc.title,
         )
+
+
+def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``, without np.isin's overhead
+    (two array operations: this runs for every hit)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    k = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[k] == values

@@ -15,7 +15,10 @@ def highlight(text: str, qstems: set[str], max_words: int = SNIPPET_WORDS) -> st
     """Escape ``text`` and wrap words matching ``qstems`` in ``<mark>``; trim to a window of
     ``max_words`` words around the densest run of matches, with an ellipsis where cut."""
     words = list(iter_words(text))
-    marks = [bool(qstems) and bool(qstems.intersection(word_stems(m.group(0)))) for m in words]
+    if qstems:
+        marks = [not qstems.isdisjoint(word_stems(m.group(0))) for m in words]
+    else:
+        marks = [False] * len(words)
     start_w, end_w = 0, len(words)
     if len(words) > max_words:
         if any(marks):
