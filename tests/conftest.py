@@ -107,6 +107,7 @@ def xss_settings(tmp_path_factory) -> Settings:
     shutil.copy(ROOT / "content" / "taxonomy.yaml", content)
     for f in (FIXTURES / "xss").glob("*.md"):
         shutil.copy(f, content / "casestudies" / f.name)
+    shutil.copytree(FIXTURES / "plan", content / "plan")
     settings = Settings(content_dir=content, data_dir=root / "var")
     build(settings)
     # A record that bypassed validation: raw HTML in the body and a javascript: source.

@@ -33,9 +33,34 @@ def test_no_results_page_suggests_next_steps(client):
 
 
 def test_bad_search_parameters_show_an_error_summary(client):
-    r = client.get("/search", params={"theme": "bogus"})
+    from html import unescape
+
+    r = client.get("/search", params={"q": "food", "theme": "bogus"})
     assert r.status_code == 400
-    assert "govuk-error-summary" in r.text and "unknown theme" in r.text
+    text = unescape(r.text)
+    assert "govuk-error-summary" in text and "There is no theme called ‘bogus’" in text
+    assert 'href="#filters"' in text and 'value="food"' in text
+    # A value out of range still refuses the search, but keeps the text typed.
+    r = client.get("/search", params={"q": "food", "page": "999"})
+    assert r.status_code == 400 and 'value="food"' in r.text and 'href="#q"' in r.text
+
+
+def test_a_year_typo_keeps_the_query_the_filters_and_the_results(client):
+    from html import unescape
+
+    params = [("q", "apprenticeships"), ("theme", "employment"), ("year_from", "20x5")]
+    r = client.get("/search", params=params)
+    assert r.status_code == 400
+    html = unescape(r.text)
+    summary = html.split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    assert 'href="#year_from"' in summary and "From year must be a year in numbers" in summary
+    assert 'id="year_from-error"' in html and 'value="20x5"' in html
+    assert 'value="apprenticeships"' in html
+    assert 'value="employment" checked' in html
+    assert "Mockshire Combined Authority" in html  # the results for the rest of the search
+    r = client.get("/search", params={"year_from": "2024", "year_to": "2020"})
+    assert r.status_code == 400
+    assert 'href="#year_to"' in r.text and 'value="2024"' in r.text
 
 
 def test_pagination_links_keep_filters(client):
@@ -69,8 +94,8 @@ def test_theme_and_outcome_pages(client):
     assert client.get("/themes/nope").status_code == 404
 
 
-def test_recommend_form_get_post_and_errors(client):
-    assert "Find what works" in client.get("/recommend").text
+def test_the_old_recommend_form_forwards_to_the_plan(client):
+    assert "Write the plan" in client.get("/recommend").text
     r = client.post(
         "/recommend",
         data={
@@ -79,10 +104,14 @@ def test_recommend_form_get_post_and_errors(client):
             "themes": ["environment"],
             "region": "south-west",
         },
+        follow_redirects=False,
     )
+    assert r.status_code == 303 and r.headers["location"].startswith("/plan?")
+    assert "theme=environment" in r.headers["location"]
+    r = client.get(r.headers["location"])
     assert r.status_code == 200
-    assert "Why it is recommended" in r.text and "Testshire County Council" in r.text
-    assert "Outcomes you could ask for" in r.text and "Approaches other buyers used" in r.text
+    assert "Priority outcomes" in r.text and "Testshire County Council" in r.text
+    assert "How we read your procurement" in r.text
     bad = client.post("/recommend", data={"title": "", "cpv": "abc", "value": "lots"})
     assert bad.status_code == 400
     assert "govuk-error-summary" in bad.text and "Enter CPV codes" in bad.text

@@ -26,7 +26,8 @@ HOSTILE_QUERIES = [
 ]
 # Our own script tags are the only ones allowed in any page.
 OWN_SCRIPTS = re.compile(
-    r'<script type="module" src="/static/app\.js"></script>|'
+    r'<script type="module" src="/static/(?:app|plan)\.js"></script>|'
+    r'<script src="/static/embed\.js" async></script>|'
     r'<script src="/widget\.js"[^>]*></script>'
 )
 
@@ -75,6 +76,7 @@ def xss_client(xss_settings):
         "/outcomes/local-recruitment",
         "/recommend?title=hostile+council",
         "/embed/recommend?title=hostile",
+        "/plan?title=hostile+council&description=%3Cscript%3Ealert(1)%3C/script%3E",
         "/widget?title=%3Cscript%3Ealert(1)%3C/script%3E",
     ],
 )
@@ -107,6 +109,14 @@ def test_hostile_queries(xss_client, query):
     assert_no_live_markup(rec.text)
     embed = xss_client.get("/embed/recommend", params={"title": query})
     assert_no_live_markup(embed.text)
+    plan = xss_client.get("/plan", params={"title": query[:300], "description": query})
+    assert_no_live_markup(plan.text)
+
+
+def test_the_plan_as_markdown_carries_no_raw_html(xss_client):
+    md = xss_client.get("/plan.md", params={"title": "<script>alert(1)</script> council"}).text
+    assert "\\<script\\>" in md
+    assert re.search(r"(?<!\\)<", md) is None  # every < is escaped, so no viewer renders a tag
 
 
 def test_api_html_fields_are_safe(xss_client):

@@ -188,15 +188,13 @@ def readyz(snap: SnapshotDep, settings: SettingsDep) -> Response:
 
 
 @functools.cache
-def _widget_script() -> bytes:
-    return (Path(__file__).parent / "static" / "widget.js").read_bytes()
+def _script(name: str) -> bytes:
+    return (Path(__file__).parent / "static" / name).read_bytes()
 
 
-@router.get("/widget.js")
-def widget_js() -> Response:
-    """The tender-template widget, loadable from any origin."""
+def _cross_origin_script(name: str) -> Response:
     return Response(
-        _widget_script(),
+        _script(name),
         media_type="text/javascript; charset=utf-8",
         headers={
             "Cache-Control": "public, max-age=3600",
@@ -204,6 +202,18 @@ def widget_js() -> Response:
             "Cross-Origin-Resource-Policy": "cross-origin",
         },
     )
+
+
+@router.get("/widget.js")
+def widget_js() -> Response:
+    """The tender-template widget, loadable from any origin."""
+    return _cross_origin_script("widget.js")
+
+
+@router.get("/embed-resize.js")
+def embed_resize_js() -> Response:
+    """For pages that frame /embed/recommend: fits the frame to its content."""
+    return _cross_origin_script("embed-resize.js")
 
 
 @router.get("/robots.txt")

@@ -210,13 +210,14 @@ class PlanGuide:
         self._by_length = sorted(self.categories.values(), key=lambda c: -len(c.code))
 
     def category_for_code(self, code: str) -> Category | None:
-        """The category with the longest code prefix matching a CPV code ('90511000-2')."""
+        """The category with the longest code prefix matching a CPV code ('90511000-2').
+
+        Category codes are a CPV code's significant digits (9091 is the class 90910000 and
+        everything under it, 90911000 included), so a plain prefix match follows the hierarchy.
+        """
         digits = re.sub(r"\D", "", code.split("-")[0])
-        # CPV codes pad with zeros: 90500000 is the group 905, so trailing zeros are not digits
-        # of the code, except that a division keeps its two digits.
-        significant = (digits.rstrip("0") if len(digits) == 8 else digits).ljust(2, "0")
         for cat in self._by_length:
-            if significant.startswith(cat.code):
+            if digits.startswith(cat.code):
                 return cat
         return None
 

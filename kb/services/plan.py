@@ -299,7 +299,7 @@ def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category
         by_code = guide.category_for_code(req.cpv[0])
     # The notice's words can name a narrower kind of contract inside the coded division
     # (a 90000000 code with "refuse collection" in the title), or the kind when no code is given.
-    best: tuple[int, int, Category, list[str]] | None = None
+    best: tuple[int, int, int, Category, list[str]] | None = None
     for cat in guide.categories.values():
         if by_code is not None and not (
             cat.code.startswith(by_code.code) and len(cat.code) > len(by_code.code)
@@ -307,14 +307,16 @@ def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category
             continue
         hits = _term_hits(text, cat.terms)
         if hits:
+            # the title counts first, then the most specific phrase ("refuse collection
+            # vehicle" over "refuse collection"), then how many phrases match
             title_hits = len(_term_hits(req.title.lower(), cat.terms))
-            key = (title_hits, len(hits), cat, hits)
-            if best is None or key[:2] > best[:2]:
+            key = (title_hits, max(len(h) for h in hits), len(hits), cat, hits)
+            if best is None or key[:3] > best[:3]:
                 best = key
     if best is not None:
-        words = ", ".join(f"“{h}”" for h in best[3][:3])
+        words = ", ".join(f"“{h}”" for h in best[4][:3])
         how = f"from the words {words}" + (f" and CPV {req.cpv[0]}" if by_code else "")
-        return best[2], how
+        return best[3], how
     if by_code is not None:
         return by_code, f"from CPV {req.cpv[0]}"
     for code in req.cpv[1:]:

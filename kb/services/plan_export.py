@@ -210,17 +210,22 @@ def plan_query_path(req: ProcurementRequest) -> str:
     return "/plan?" + urlencode(params)
 
 
+def _md(text: str) -> str:
+    """Text safe to render as Markdown: no raw HTML gets through a Markdown viewer."""
+    return text.replace("<", "\\<").replace(">", "\\>")
+
+
 def _md_escape_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _md(text).replace("|", "\\|").replace("\n", " ")
 
 
 def plan_markdown(plan: Plan, catalogue: Catalogue, base_url: str) -> str:
     title, sections = plan_outline(plan, catalogue, base_url)
-    out = [f"# {title}", ""]
+    out = [f"# {_md(title)}", ""]
     for s in sections:
-        out += ["#" * s.level + " " + s.heading, ""]
+        out += ["#" * s.level + " " + _md(s.heading), ""]
         for p in s.paragraphs:
-            out += [p, ""]
+            out += [_md(p), ""]
         if s.table:
             header, *rows = s.table
             if not any(header):
@@ -230,7 +235,7 @@ def plan_markdown(plan: Plan, catalogue: Catalogue, base_url: str) -> str:
             out += ["| " + " | ".join(_md_escape_cell(c) for c in r) + " |" for r in rows]
             out.append("")
         if s.bullets:
-            out += [f"- {b}" for b in s.bullets]
+            out += [f"- {_md(b)}" for b in s.bullets]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

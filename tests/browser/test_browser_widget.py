@@ -18,7 +18,7 @@ def test_widget_and_iframe_on_another_origin(page, app_url, tender_url, shot):
     assert app_url != tender_url
     with (
         page.expect_response(f"{app_url}/widget.js") as script,
-        page.expect_response(f"{app_url}/api/v1/recommend") as api,
+        page.expect_response(f"{app_url}/api/v1/plan") as api,
     ):
         page.goto(tender_url + "/tender.html")
     js = script.value.all_headers()
@@ -33,19 +33,17 @@ def test_widget_and_iframe_on_another_origin(page, app_url, tender_url, shot):
     widget = page.locator(".svkb-widget")
     expect(widget).to_have_count(1)
     assert widget.evaluate("el => el.shadowRoot !== null"), "the widget must render in a Shadow DOM"
-    heading = widget.get_by_role(
-        "heading", name="Social value: what worked for similar procurements"
-    )
+    heading = widget.get_by_role("heading", name="Social value: outcomes to prioritise")
     expect(heading).to_be_visible()
     links = widget.locator("li > a")
     expect(links.first).to_be_visible()
     assert 1 <= links.count() <= 3  # data-limit="3"
     for href in links.evaluate_all("els => els.map(a => a.href)"):
-        assert href.startswith(app_url + "/case-studies/"), href
+        assert href.startswith(app_url + "/plan?") and "#outcome-" in href, href
     # The title came from the page's h1 (data-title-selector), the category from data-cpv.
-    more = widget.get_by_role("link", name="More recommendations and outcomes to ask for")
+    more = widget.get_by_role("link", name="Read the full social value plan")
     more_href = more.get_attribute("href")
-    assert more_href.startswith(app_url + "/recommend?")
+    assert more_href.startswith(app_url + "/plan?")
     assert "title=Waste+collection+and+recycling+services" in more_href
     assert "cpv=90" in more_href
     expect(links.first).to_have_attribute("target", "_blank")
@@ -67,6 +65,15 @@ def test_widget_and_iframe_on_another_origin(page, app_url, tender_url, shot):
     expect(first).to_be_visible()
     assert first.evaluate("a => a.href").startswith(app_url + "/case-studies/")
     assert first.evaluate("a => a.target || document.querySelector('base').target") == "_blank"
+    expect(frame.get_by_role("link", name="Read the full social value plan")).to_be_visible()
+    # The frame fits its content (embed-resize.js on the tender page): no scrollbar inside it.
+    iframe = page.locator("#embed")
+    page.wait_for_function(
+        "() => parseInt(document.getElementById('embed').style.height || '0', 10) > 200"
+    )
+    inner = frame.locator("html").evaluate("el => el.scrollHeight")
+    outer = iframe.evaluate("el => el.clientHeight")
+    assert abs(inner - outer) <= 2, (inner, outer)
     shot(page, "widget-01-tender-page")
 
 
@@ -78,16 +85,14 @@ def test_widget_fails_quietly_with_a_link(page, app_url, tender_url, allow_faile
         else:
             route.fulfill(status=503, content_type="application/json", body='{"error": {}}')
 
-    allow_failed(r"/api/v1/recommend$")
-    page.route(f"{app_url}/api/v1/recommend", broken)
+    allow_failed(r"/api/v1/plan$")
+    page.route(f"{app_url}/api/v1/plan", broken)
     page.goto(tender_url + "/tender.html")
     widget = page.locator(".svkb-widget")
-    fallback = widget.get_by_role(
-        "link", name="Find social value case studies for this procurement"
-    )
+    fallback = widget.get_by_role("link", name="Write a social value plan for this procurement")
     expect(fallback).to_be_visible()
     href = fallback.get_attribute("href")
-    assert href.startswith(app_url + "/recommend?") and "cpv=90" in href
+    assert href.startswith(app_url + "/plan?") and "cpv=90" in href
     expect(widget).not_to_contain_text("Loading")
     expect(widget.locator("li")).to_have_count(0)
     assert computed(fallback, "color") == GOVUK_BLUE

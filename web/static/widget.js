@@ -1,12 +1,13 @@
 /*
- * Social Value Knowledge Base: recommendation widget for tender templates.
+ * Social Value Knowledge Base: the social value plan's summary, for tender templates.
  *
  *   <script src="https://kb.example/widget.js" data-title="Housing repairs" data-cpv="50700000"
  *           data-region="north-east" data-limit="3" async></script>
  *
  * data-title | data-title-selector (CSS selector of an element holding the title),
  * data-description | data-description-selector, data-cpv (space or comma separated), data-region,
- * data-limit (1-5), data-target (CSS selector of the element to render into).
+ * data-value (e.g. 2m), data-limit (1-5 outcomes), data-target (CSS selector of the element to
+ * render into). Shows the plan's top outcomes with one line each and links to the full plan.
  * Renders inside a Shadow DOM; never injects HTML from the API; on any failure shows a plain link.
  */
 (function () {
@@ -30,6 +31,7 @@
   var description = (data.description || textOf(data.descriptionSelector) || "").slice(0, 5000);
   var cpv = (data.cpv || "").split(/[\s,]+/).filter(Boolean).slice(0, 20);
   var region = data.region || null;
+  var value = (data.value || "").slice(0, 40) || null;
   var limit = Math.max(1, Math.min(parseInt(data.limit || "3", 10) || 3, 5));
 
   var host = document.createElement("div");
@@ -70,55 +72,62 @@
     return a;
   }
 
-  function recommendUrl() {
+  function planUrl(result) {
+    if (result && result.links && result.links.page) return base + result.links.page;
     var q = new URLSearchParams();
     if (title) q.set("title", title);
     if (description) q.set("description", description);
     if (cpv.length) q.set("cpv", cpv.join(" "));
+    if (value) q.set("value", value);
     if (region) q.set("region", region);
-    return base + "/recommend?" + q.toString();
+    return base + "/plan?" + q.toString();
   }
 
   var box = el("div", "box");
   box.setAttribute("role", "region");
-  box.setAttribute("aria-label", "Social value case studies");
+  box.setAttribute("aria-label", "Social value for this procurement");
   root.appendChild(box);
 
   function fallback() {
     box.textContent = "";
     box.appendChild(el("h2", null, "Social value for this procurement"));
     var p = el("p");
-    p.appendChild(link(recommendUrl(), "Find social value case studies for this procurement"));
+    p.appendChild(link(planUrl(null), "Write a social value plan for this procurement"));
     box.appendChild(p);
   }
 
+  var LEVELS = { close: "Close match", partial: "Partial match", none: "No close match" };
+
   function render(result) {
-    var recs = (result && result.recommendations) || [];
-    if (!recs.length) return fallback();
+    var outcomes = (result && result.outcomes) || [];
+    if (!outcomes.length) return fallback();
+    var url = planUrl(result);
     box.textContent = "";
-    box.appendChild(el("h2", null, "Social value: what worked for similar procurements"));
+    box.appendChild(el("h2", null, "Social value: outcomes to prioritise"));
+    if (result.match && LEVELS[result.match.level]) {
+      box.appendChild(el("p", "meta", LEVELS[result.match.level] + ". " + result.match.message));
+    }
     var list = el("ol");
-    recs.forEach(function (r) {
+    outcomes.slice(0, limit).forEach(function (o) {
       var li = el("li");
-      li.appendChild(link(base + "/case-studies/" + encodeURIComponent(r.slug), r.title));
-      li.appendChild(el("p", "meta", r.organisation));
-      if (r.reasons && r.reasons.length) li.appendChild(el("p", "why", r.reasons[0].text));
+      li.appendChild(link(url + "#outcome-" + encodeURIComponent(o.slug), o.label));
+      if (o.why && o.why.length) li.appendChild(el("p", "why", o.why[0]));
       list.appendChild(li);
     });
     box.appendChild(list);
     var foot = el("p", "foot");
-    foot.appendChild(link(recommendUrl(), "More recommendations and outcomes to ask for"));
+    foot.appendChild(link(url, "Read the full social value plan"));
     box.appendChild(foot);
   }
 
   if (!title && !description && !cpv.length) return fallback();
-  box.appendChild(el("p", "meta", "Loading social value case studies…"));
+  box.appendChild(el("p", "meta", "Loading the social value plan…"));
   var controller = "AbortController" in window ? new AbortController() : null;
   var timer = setTimeout(function () { if (controller) controller.abort(); }, 8000);
-  fetch(base + "/api/v1/recommend", {
+  fetch(base + "/api/v1/plan", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ title: title, description: description, cpv: cpv, region: region, limit: limit }),
+    body: JSON.stringify({ title: title, description: description, cpv: cpv, value: value, region: region }),
     signal: controller ? controller.signal : undefined,
     credentials: "omit",
   })
