@@ -113,10 +113,25 @@ def build(settings: Settings, *, progress: bool = False) -> BuildResult:
         from search.onnx_encoder import export_onnx
 
         export_onnx(settings.model, settings.data_dir)  # once per model: the server's encoder
+    _embed_summaries(settings, library)
     info = load_into_db(make_engine(settings.resolved_database_url), library)
     _pause("loaded")
     publish_build(settings.index_dir, manifest.build_id)
     return BuildResult(library, info, manifest)
+
+
+def _embed_summaries(settings: Settings, library: Library) -> None:
+    """Cache the summaries' vectors for the suggestion form's near-duplicate check now, in
+    batches, so a server's start-up does not embed them one by one (seconds on a new data
+    folder). Best effort: without them the server embeds them itself."""
+    import contextlib
+
+    from kb.services.duplicates import embed_summaries
+
+    with contextlib.suppress(Exception):
+        embed_summaries(
+            [" ".join(cs.meta.summary.split()) for cs in library.case_studies], settings
+        )
 
 
 def _pause(stage: str) -> None:
