@@ -98,8 +98,11 @@ def export_onnx(
     tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
     earlier = _EXPORTS.get(target.name)
     if not force and earlier is not None and earlier != target and export_ready(earlier):
-        # made and checked by this process for another data folder (tests build many)
-        shutil.copytree(earlier, tmp, ignore=shutil.ignore_patterns(INT8_FILE))
+        # made and checked by this process for another data folder (tests build many): hard
+        # links where possible (the files are never rewritten in place, only replaced)
+        shutil.copytree(
+            earlier, tmp, ignore=shutil.ignore_patterns(INT8_FILE), copy_function=_link_or_copy
+        )
         _publish(tmp, target)
         return target
     tmp.mkdir()
@@ -121,6 +124,13 @@ def export_onnx(
     _publish(tmp, target)
     _EXPORTS[target.name] = target
     return target
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 #: exports made (and checked) by this process: folder name -> path
