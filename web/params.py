@@ -114,10 +114,23 @@ def _int(name: str, raw: str | None, lo: int, hi: int) -> int | None:
     return value
 
 
+#: Plain-English names of the fields a visitor types into on the search page.
+YEAR_LABELS = {"year_from": "From year", "year_to": "To year"}
+
+
 def parse_search_params(
-    params: list[tuple[str, str]], taxonomy: Taxonomy | None, *, default_per_page: int = 10
+    params: list[tuple[str, str]],
+    taxonomy: Taxonomy | None,
+    *,
+    default_per_page: int = 10,
+    field_errors: dict[str, str] | None = None,
 ) -> SearchParams:
-    """Read search parameters from a query string; unknown filter values are refused."""
+    """Read search parameters from a query string; unknown filter values are refused.
+
+    With ``field_errors`` (the HTML page), a mistyped year or an unknown filter value does not
+    refuse the whole search: it is left out, its message is recorded against the field it
+    belongs to, and the rest of the search still runs, so a typo never loses the query.
+    """
     single, filters = _split_params(params)
     q = strip_unsafe(single.get("q", "")).strip()
     if len(q) > MAX_QUERY_CHARS:
@@ -126,13 +139,55 @@ def parse_search_params(
     sort = _choice("sort", single.get("sort") or "relevance", SORTS)
     page = _int("page", single.get("page"), 1, MAX_PAGE) or 1
     per_page = _int("per_page", single.get("per_page"), 1, MAX_PER_PAGE) or default_per_page
-    year_from = _int("year_from", single.get("year_from"), 1990, 2100)
-    year_to = _int("year_to", single.get("year_to"), 1990, 2100)
-    if year_from and year_to and year_from > year_to:
-        raise BadParams("'year_from' must not be after 'year_to'")
-    if taxonomy is not None:
-        _check_filter_values(filters, taxonomy)
+    if field_errors is None:
+        year_from = _int("year_from", single.get("year_from"), 1990, 2100)
+        year_to = _int("year_to", single.get("year_to"), 1990, 2100)
+        if year_from and year_to and year_from > year_to:
+            raise BadParams("'year_from' must not be after 'year_to'")
+        if taxonomy is not None:
+            _check_filter_values(filters, taxonomy)
+    else:
+        year_from = _year_or_error("year_from", single.get("year_from"), field_errors)
+        year_to = _year_or_error("year_to", single.get("year_to"), field_errors)
+        if year_from and year_to and year_from > year_to:
+            field_errors["year_to"] = "To year must be the same as or after the from year"
+            year_to = None
+        if taxonomy is not None:
+            filters = _drop_unknown_values(filters, taxonomy, field_errors)
     return SearchParams(q, mode, sort, page, per_page, filters, year_from, year_to)
+
+
+def _year_or_error(name: str, raw: str | None, errors: dict[str, str]) -> int | None:
+    """A year typed on the page, or None with a message for that field."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    label = YEAR_LABELS[name]
+    if not text.isdigit() or len(text) != 4:
+        errors[name] = f"{label} must be a year in numbers, like 2021"
+        return None
+    value = int(text)
+    if not 1990 <= value <= 2100:
+        errors[name] = f"{label} must be between 1990 and 2100"
+        return None
+    return value
+
+
+def _drop_unknown_values(
+    filters: dict[str, list[str]], taxonomy: Taxonomy, errors: dict[str, str]
+) -> dict[str, list[str]]:
+    kept: dict[str, list[str]] = {}
+    for key, values in filters.items():
+        vocab = taxonomy.vocab(FILTERS[key][1])
+        kept[key] = [v for v in values if v in vocab]
+        for v in values:
+            if v not in vocab and "filters" not in errors:
+                hint = vocab.suggest(v, n=1)
+                extra = f": did you mean {vocab.label(hint[0])}?" if hint else ""
+                errors["filters"] = (
+                    f"There is no {FILTER_TITLES[key].lower()} called ‘{v[:60]}’{extra}"
+                )
+    return kept
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

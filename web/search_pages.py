@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from kb.content.taxonomy import Taxonomy
 from web.deps import CatalogueDep, EngineDep, SettingsDep
-from web.params import FILTER_TITLES, FILTERS, BadParams, SearchParams
+from web.params import FILTER_TITLES, FILTERS, MAX_QUERY_CHARS, BadParams, SearchParams
 from web.search_view import as_csv, run_search
 from web.templating import render, site_base
 
@@ -44,6 +44,7 @@ def _facet_groups(
                     "title": FILTER_TITLES[name],
                     "options": options,
                     "open": bool(selected),
+                    "checked": len(selected),
                 }
             )
     return groups
@@ -90,17 +91,26 @@ def _pagination(params: SearchParams, total: int) -> dict[str, Any] | None:
     }
 
 
+#: Where each field error on the search page is shown (and linked from the error summary).
+_ERROR_TARGETS = {"year_from": "#year_from", "year_to": "#year_to", "filters": "#filters"}
+
+
 @router.get("/search")
 def search_page(request: Request, catalogue: CatalogueDep, engine: EngineDep) -> Response:
+    pairs = list(request.query_params.multi_items())
+    field_errors: dict[str, str] = {}
     try:
-        view = run_search(catalogue, engine, list(request.query_params.multi_items()))
+        view = run_search(catalogue, engine, pairs, field_errors=field_errors)
     except BadParams as exc:
+        typed = (request.query_params.get("q") or "")[:MAX_QUERY_CHARS]
         return render(
             request,
             "search.html",
             {
-                "error": str(exc),
-                "params": SearchParams(),
+                "error_list": [{"text": _sentence(str(exc)), "href": "#q"}],
+                "field_errors": {},
+                "typed": {"q": typed},
+                "params": SearchParams(q=typed),
                 "results": None,
                 "hits": [],
                 "groups": [],
@@ -125,13 +135,29 @@ def search_page(request: Request, catalogue: CatalogueDep, engine: EngineDep) ->
             "pagination": _pagination(params, results.total),
             "suggestions": suggestions,
             "csv_url": params.url("/search.csv", page=None),
+            "clear_url": SearchParams(q=params.q, mode=params.mode, sort=params.sort).url(),
             "sort_urls": {
                 s: params.url(sort=s if s != "relevance" else None, page=None)
                 for s in ("relevance", "date")
             },
-            "error": None,
+            "error_list": [
+                {"text": msg, "href": _ERROR_TARGETS[name]} for name, msg in field_errors.items()
+            ],
+            "field_errors": field_errors,
+            # What was typed, shown again as typed (a mistyped year is kept so it can be fixed).
+            "typed": {
+                name: (request.query_params.get(name) or "")[:10]
+                for name in ("year_from", "year_to")
+            },
         },
+        status=400 if field_errors else 200,
     )
+
+
+def _sentence(message: str) -> str:
+    """A parameter error as the page shows it: a sentence without parameter quoting."""
+    message = message.replace("'", "")
+    return message[:1].upper() + message[1:]
 
 
 @router.get("/search.csv")

@@ -36,9 +36,14 @@ def run_search(
     pairs: list[tuple[str, str]],
     *,
     every_result: bool = False,
+    field_errors: dict[str, str] | None = None,
 ) -> SearchView:
-    """Read the query string, run the search and shape its hits (raises BadParams)."""
-    params = parse_search_params(pairs, catalogue.taxonomy)
+    """Read the query string, run the search and shape its hits (raises BadParams).
+
+    ``field_errors`` collects mistyped years and unknown filter values instead of raising
+    (see :func:`web.params.parse_search_params`).
+    """
+    params = parse_search_params(pairs, catalogue.taxonomy, field_errors=field_errors)
     query = params.to_query()
     if every_result:
         query.page, query.per_page = 1, CSV_MAX_ROWS

@@ -30,7 +30,7 @@ def test_search_filter_case_study_and_tag(page, app_url, shot, security_headers)
     expect(first).to_contain_text("Real Living Wage")
     shot(page, "journey-01-search-results")
 
-    # Apply a filter: ticking a box submits the form (progressive enhancement).
+    # Apply a filter: ticking a box updates the results in place (progressive enhancement).
     page.locator("#f-theme-environment").check()
     page.wait_for_url(re.compile(r"theme=environment"))
     expect(page.locator("#f-theme-environment")).to_be_checked()
@@ -40,8 +40,8 @@ def test_search_filter_case_study_and_tag(page, app_url, shot, security_headers)
     ).to_be_visible()
     filtered = result_count(page)
     assert 1 <= filtered <= total
-    for tags in page.locator(".app-search-result .app-tags").all():
-        expect(tags).to_contain_text("Environmental Impact")
+    for themes in page.locator(".app-search-result .app-themes").all():
+        expect(themes).to_contain_text("Environmental Impact")
     shot(page, "journey-02-filter-applied")
 
     # Remove it again.
@@ -63,8 +63,8 @@ def test_search_filter_case_study_and_tag(page, app_url, shot, security_headers)
     expect(page.get_by_role("heading", name="Procurement facts")).to_be_visible()
     shot(page, "journey-04-case-study")
 
-    # Follow a tag: the first theme tag leads to the search filtered by that theme.
-    tag = page.locator(".app-tags a").first
+    # Follow a theme: the first theme link leads to the search filtered by that theme.
+    tag = page.locator(".app-case-themes a").first
     label = tag.inner_text().strip()
     tag.click()
     page.wait_for_url(re.compile(r"/search\?theme=[a-z-]+$"))

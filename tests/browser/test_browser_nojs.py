@@ -17,7 +17,7 @@ def test_search_with_filter_without_javascript(nojs_page, app_url, shot):
     total = int(page.locator("#result-count strong").inner_text())
     page.locator("#f-theme-environment").check()
     assert page.url.endswith("/search?q=waste")  # no script: ticking does not submit
-    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("button", name="Apply filters").first.click()
     page.wait_for_url(re.compile(r"q=waste&theme=environment"))
     expect(page.locator("#f-theme-environment")).to_be_checked()
     expect(page.locator(".app-selected-filters")).to_contain_text("Theme: Environmental Impact")

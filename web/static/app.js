@@ -4,10 +4,124 @@ import { initAll } from "/static/govuk/govuk-frontend.min.js";
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
 
-// Search filters: apply as soon as a box is ticked (the "Apply filters" button stays for keyboard users).
-const form = document.getElementById("search-form");
-if (form) {
-  form.querySelectorAll(".govuk-checkboxes__input").forEach((box) => {
-    box.addEventListener("change", () => form.requestSubmit());
+// --- Search: filters update the results in place -------------------------------------------
+// The page works as a plain GET form. With this script, ticking a filter (or pressing "Apply
+// filters", following a "remove filter", sort or page link) fetches the same URL, swaps the
+// regions the server marks with an id, keeps scroll and keyboard focus, updates the address
+// with history.pushState and announces the new count in a live region.
+const SWAPPED = ["search-errors", "filter-groups", "results"];
+const form = document.querySelector("form[data-app-search]");
+if (form && window.fetch && window.DOMParser && window.history && history.pushState) {
+  enhanceSearch(form);
+}
+
+function searchUrl(form) {
+  const params = new URLSearchParams();
+  for (const [key, value] of new FormData(form)) {
+    if (typeof value === "string" && value.trim() !== "") params.append(key, value);
+  }
+  const query = params.toString();
+  return form.getAttribute("action") + (query ? "?" + query : "");
+}
+
+function enhanceSearch(form) {
+  const announce = document.getElementById("search-announce");
+  const panel = document.getElementById("filters");
+  const toggle = panel && panel.querySelector(".app-filter-toggle");
+  let controller = null;
+  let shown = location.pathname + location.search;
+  history.replaceState({ svkbSearch: true }, "", location.href);
+
+  if (toggle) {
+    toggle.addEventListener("click", () => {
+      const open = panel.classList.toggle("app-filter-panel--open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  async function update(url, { push = true, focus = "keep" } = {}) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const results = document.getElementById("results");
+    const active = document.activeElement;
+    const activeId = active && active.id;
+    const openGroups = {};
+    document.querySelectorAll("#filter-groups details[data-group]").forEach((d) => {
+      openGroups[d.dataset.group] = d.open;
+    });
+    results.setAttribute("aria-busy", "true");
+    let doc;
+    try {
+      const response = await fetch(url, {
+        headers: { Accept: "text/html" },
+        signal: controller.signal,
+        credentials: "same-origin",
+      });
+      const type = response.headers.get("content-type") || "";
+      if (!type.startsWith("text/html")) throw new Error("not a page");
+      doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (!doc.getElementById("results")) throw new Error("not the search page");
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      window.location.assign(url); // fall back to an ordinary page load
+      return;
+    }
+    for (const id of SWAPPED) {
+      const fresh = doc.getElementById(id);
+      const old = document.getElementById(id);
+      if (fresh && old) old.replaceWith(document.adoptNode(fresh));
+    }
+    // Groups the visitor opened or closed stay as they were.
+    document.querySelectorAll("#filter-groups details[data-group]").forEach((d) => {
+      if (d.dataset.group in openGroups && d.dataset.group !== "years") {
+        d.open = openGroups[d.dataset.group] || d.open;
+      }
+    });
+    const freshToggle = doc.querySelector(".app-filter-toggle");
+    if (toggle && freshToggle) toggle.textContent = freshToggle.textContent;
+    document.title = doc.title;
+    const q = document.getElementById("q");
+    const freshQ = doc.getElementById("q");
+    if (!push && q && freshQ) q.value = freshQ.value; // back and forward restore the text too
+    if (push) history.pushState({ svkbSearch: true }, "", url);
+    shown = location.pathname + location.search;
+    initAll({ scope: document.getElementById("search-errors") });
+
+    const errors = document.querySelector("#search-errors .govuk-error-summary");
+    const count = document.getElementById("result-count");
+    if (errors) {
+      errors.setAttribute("tabindex", "-1");
+      errors.focus();
+    } else if (focus === "results" && count) {
+      count.focus();
+    } else if (activeId && document.getElementById(activeId)) {
+      document.getElementById(activeId).focus({ preventScroll: true });
+    }
+    if (announce && count) {
+      const problem = errors ? "There is a problem with your search. " : "";
+      announce.textContent = problem + count.textContent.trim().replace(/\s+/g, " ");
+    }
+  }
+
+  form.addEventListener("change", (event) => {
+    const box = event.target;
+    if (box instanceof HTMLInputElement && box.type === "checkbox") update(searchUrl(form));
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    update(searchUrl(form));
+  });
+  form.addEventListener("click", (event) => {
+    const link = event.target instanceof Element && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!link.getAttribute("href").startsWith("/search?") && link.getAttribute("href") !== "/search") return;
+    const target = new URL(link.href, location.href);
+    event.preventDefault();
+    update(target.pathname + target.search, { focus: "results" });
+  });
+  window.addEventListener("popstate", () => {
+    const now = location.pathname + location.search;
+    if (now !== shown) update(now, { push: false, focus: "results" });
   });
 }
