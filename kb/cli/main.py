@@ -149,9 +149,11 @@ def build(
 def _open_engine(settings: Settings):
     from search.engine import SearchEngine
     from search.errors import SearchError
+    from search.onnx_encoder import query_embedder
 
     try:
-        return SearchEngine.open(settings.index_dir, model_name=settings.model)
+        embedder = query_embedder(settings.model, settings.data_dir, settings.encoder)
+        return SearchEngine.open(settings.index_dir, model_name=settings.model, embedder=embedder)
     except SearchError as exc:
         raise _fail(str(exc)) from exc
 
