@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="Repository for 'edit this page' and 'suggest a case study' links.",
     )
     repository_branch: str = Field("main", description="Branch used in edit links.")
+    maintainer_email: str = Field(
+        "",
+        max_length=254,
+        description="Address that contributors without a GitHub account email a case study "
+        "file to; the suggest page offers this route only when it is set.",
+    )
     site_url: str = Field(
         "",
         description="Public base URL (e.g. https://kb.example.gov.uk), used for every absolute "

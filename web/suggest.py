@@ -20,7 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from kb.content.frontmatter import FrontMatterError
 from kb.content.render import render_markdown
+from kb.content.rules import MAX_FILE_BYTES
 from kb.content.taxonomy import Taxonomy, load_taxonomy
 from kb.services.scaffold import (
     SECTION_GUIDANCE,
@@ -37,6 +39,7 @@ from web.suggest_form import (
     check_form,
     empty_values,
     hidden_fields,
+    items_from_markdown,
     new_file_url,
     read_values,
 )
@@ -92,18 +95,29 @@ def _taxonomy(snap: Snapshot, settings: Settings) -> Taxonomy:
     return load_taxonomy(Path(settings.taxonomy_path))
 
 
-def _page(request: Request, result: FormResult | None, *, submitted: bool, status: int = 200):
-
+def _page(
+    request: Request,
+    result: FormResult | None,
+    *,
+    submitted: bool,
+    status: int = 200,
+    import_error: str = "",
+):
     settings = request.app.state.kb.settings
     taxonomy = _taxonomy(request.app.state.kb.snapshot(), settings)
     values = result.values if result else empty_values()
     context: dict[str, Any] = {
         "taxonomy": taxonomy,
         "values": values,
-        "errors": result.errors if result and submitted else [],
+        "errors": (result.errors if result and submitted else [])
+        + ([("markdown", import_error)] if import_error else []),
         "error_list": [
             {"text": msg, "href": f"#{fid}"} for fid, msg in (result.errors if result else [])
-        ],
+        ]
+        + ([{"text": import_error, "href": "#markdown"}] if import_error else []),
+        "import_error": import_error,
+        "maintainer_email": settings.maintainer_email,
+        "max_file_kb": MAX_FILE_BYTES // 1024,
         "err": result.error_map if result and submitted else {},
         "warnings": result.warnings if result else [],
         "submitted": submitted,
@@ -210,3 +224,74 @@ async def suggest_download(request: Request) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.post("/suggest/import")
+async def suggest_import(request: Request) -> Response:
+    """A case study file, pasted or uploaded, read into the form and checked like the form.
+
+    The front matter is parsed (as `kb validate` does), so a filled-in template gives the same
+    messages on the same fields as typed answers; nothing is stored.
+    """
+    form = await request.form(max_files=1, max_fields=5, max_part_size=MAX_FILE_BYTES + 1024)
+    text = form.get("markdown")
+    upload = form.get("markdown_file")
+    raw = text if isinstance(text, str) else ""
+    if not raw.strip() and upload is not None and not isinstance(upload, str):
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            return _page(
+                request,
+                None,
+                submitted=False,
+                status=400,
+                import_error=(
+                    f"The file is larger than {MAX_FILE_BYTES // 1024} KB: a case study must be smaller"
+                ),
+            )
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _page(
+                request,
+                None,
+                submitted=False,
+                status=400,
+                import_error=(
+                    "The file is not text in UTF-8: save it as plain text (Markdown) and upload it again"
+                ),
+            )
+    if not raw.strip():
+        return _page(
+            request,
+            None,
+            submitted=False,
+            status=400,
+            import_error=("Paste the filled-in case study, or choose its file"),
+        )
+    if len(raw.encode("utf-8")) > MAX_FILE_BYTES:
+        return _page(
+            request,
+            None,
+            submitted=False,
+            status=400,
+            import_error=(
+                f"The case study is larger than {MAX_FILE_BYTES // 1024} KB: a case study must be smaller"
+            ),
+        )
+    try:
+        items, notes = items_from_markdown(raw)
+    except FrontMatterError as exc:
+        return _page(
+            request,
+            None,
+            submitted=False,
+            status=400,
+            import_error=(f"The file could not be read (line {exc.line}): {exc.message}"),
+        )
+    result = await run_in_threadpool(_process, request, items)
+    result.warnings = notes + result.warnings
+    if not result.errors:
+        kb = request.app.state.kb
+        result.warnings += await run_in_threadpool(_similar, kb.snapshot(), kb.settings, result)
+    return _page(request, result, submitted=True, status=400 if result.errors else 200)

@@ -107,7 +107,8 @@ class FormResult:
 def empty_values() -> dict[str, Any]:
     values: dict[str, Any] = dict.fromkeys(SCALAR_FIELDS, "")
     values.update({name: [] for name in LIST_FIELDS})
-    values["sources"] = [{"title": "", "url": "", "type": "own"} for _ in range(SOURCE_ROWS)]
+    # No publisher is pre-selected (GOV.UK radios guidance): the contributor says which.
+    values["sources"] = [{"title": "", "url": "", "type": ""} for _ in range(SOURCE_ROWS)]
     values["last_reviewed"] = dt.date.today().isoformat()
     return values
 
@@ -209,6 +210,14 @@ def _parse_answers(
         for src in values["sources"]
         if src["title"] or src["url"]
     ]
+    for i, src in enumerate(values["sources"], start=1):
+        if (src["title"] or src["url"]) and src["type"] not in SOURCE_TYPES:
+            errors.append(
+                (
+                    f"source-{i}-type",
+                    f"Select who published source {i}: the organisation or someone independent",
+                )
+            )
     draft = CaseStudyDraft(
         title=values["title"],
         organisation=values["organisation"],
@@ -285,7 +294,31 @@ def check_form(
         errors.append(("section-approach", "The case study is too long: keep it under 64 KB"))
     order = _field_order()
     errors.sort(key=lambda e: order.get(e[0], 999))
+    result.warnings += _wording_warnings(values)
     return result
+
+
+#: Words that claim results, which a case study with only commitments cannot support.
+_DELIVERED = re.compile(
+    r"\b(delivered|achieved|created|generated|resulted in|were employed|have been employed)\b",
+    re.IGNORECASE,
+)
+
+
+def _wording_warnings(values: dict[str, Any]) -> list[str]:
+    """A commitments-only case study that speaks of results as delivered."""
+    if values.get("evidence") != "commitments-only":
+        return []
+    out = []
+    for key, where in (("summary", "summary"), ("section-outcomes", "Outcomes section")):
+        m = _DELIVERED.search(values.get(key) or "")
+        if m:
+            out.append(
+                f"The evidence is “Commitments or targets only”, but the {where} says "
+                f"“{m.group(0)}”. If a source reports delivered results, choose the evidence "
+                "level it supports; if not, describe them as commitments or targets."
+            )
+    return out
 
 
 def _add_validator_problems(
@@ -301,9 +334,16 @@ def _add_validator_problems(
         fid = _field_for(rendered.field_at(p.line), p)
         if p.severity == "warning":
             result.warnings.append(_plain(p.message))
-        elif fid not in have:
+        elif fid not in have and _row(fid) not in {_row(h) for h in have}:
+            # One message per field, and per source: the form's own reading already said it.
             result.errors.append((fid, _plain(p.message)))
             have.add(fid)
+
+
+def _row(fid: str) -> str:
+    """The source row a field belongs to (``source-2-url`` -> ``source-2``), else the field."""
+    m = re.match(r"^(source-\d+)-", fid)
+    return m.group(1) if m else fid
 
 
 def _field_for(span: str | None, problem: Problem) -> str:
@@ -313,13 +353,15 @@ def _field_for(span: str | None, problem: Problem) -> str:
         return "section-" + span.removeprefix("section.").lower()
     if span.startswith("sources."):
         row = int(span.split(".")[1]) + 1
-        return f"source-{row}-url" if "url" in problem.message else f"source-{row}-title"
+        return f"source-{row}-url" if "url" in problem.message.lower() else f"source-{row}-title"
     return _FIELD_FOR_SPAN.get(span, "title")
 
 
 def _plain(message: str) -> str:
     """A validator message, with the file-oriented parts turned into form language."""
     message = re.sub(r"'([a-z_.\[\]0-9]+)': ", "", message)
+    # "(got None)", "(got 'www.x')": the field already shows what was typed.
+    message = re.sub(r"\s*\(got [^)]*\)", "", message)
     return message[:1].upper() + message[1:]
 
 
@@ -339,7 +381,7 @@ def _field_order() -> dict[str, int]:
         "value_gbp",
         "stages",
         "evidence",
-        *(f"source-{i}-{p}" for i in range(1, SOURCE_ROWS + 1) for p in ("title", "url")),
+        *(f"source-{i}-{p}" for i in range(1, SOURCE_ROWS + 1) for p in ("title", "url", "type")),
         "last_reviewed",
         *SECTION_FIELDS,
     ]
@@ -385,3 +427,83 @@ def new_file_url(repository_url: str, branch: str, slug: str, markdown: str) -> 
         kept.append(line)
         size += len(piece)
     return base + quote("\n".join(kept) + "\n", safe=""), True
+
+
+# --- a filled-in file, pasted or uploaded -----------------------------------------------------
+
+_SECTION_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+def _scalar(value: Any) -> str:
+    """A front-matter value as the form would hold it (lists and mappings are not scalars)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [_scalar(v) for v in items if _scalar(v)]
+
+
+def items_from_markdown(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """A case study file (the template filled in) as the form's (name, value) answers.
+
+    Returns the answers and notes on what the form cannot carry. Raises FrontMatterError
+    (with a line number) when the front matter cannot be read at all.
+    """
+    from kb.content.frontmatter import parse
+
+    parsed = parse(text.replace("\r\n", "\n").lstrip("\ufeff"))
+    data = parsed.data
+    notes: list[str] = []
+    items: list[tuple[str, str]] = []
+    for key in ("title", "organisation", "organisation_type", "summary", "evidence"):
+        items.append((key, _scalar(data.get(key))))
+    items.append(("last_reviewed", _scalar(data.get("last_reviewed"))))
+    items += [("region", v) for v in _strings(data.get("region"))]
+    items += [("themes", v) for v in _strings(data.get("themes"))]
+    items += [("outcomes", v) for v in _strings(data.get("outcomes"))]
+    years = _mapping(data.get("years"))
+    items += [("year_start", _scalar(years.get("start"))), ("year_end", _scalar(years.get("end")))]
+    proc = _mapping(data.get("procurement"))
+    items.append(("scope", _scalar(proc.get("scope"))))
+    items.append(("cpv", ", ".join(_strings(proc.get("cpv")))))
+    items.append(("value_gbp", _scalar(proc.get("value_gbp"))))
+    items += [("stages", v) for v in _strings(proc.get("stages"))]
+    raw_sources = data.get("sources")
+    sources: list[Any] = raw_sources if isinstance(raw_sources, list) else []
+    for i, src in enumerate(sources[:SOURCE_ROWS], start=1):
+        if isinstance(src, dict):
+            for part in ("title", "url", "type"):
+                items.append((f"source-{i}-{part}", _scalar(src.get(part))))
+    if len(sources) > SOURCE_ROWS:
+        notes.append(
+            f"The file lists {len(sources)} sources; this form takes {SOURCE_ROWS}. Add the "
+            "others to the downloaded file, or send the file as it is."
+        )
+    if _scalar(data.get("title")).startswith("Short, specific title"):
+        notes.append("This looks like the template as it comes: replace its example answers.")
+    if data.get("asks") or data.get("weighting"):
+        notes.append(
+            "The file's contract evidence (asks and weighting) is not part of this form: add it "
+            "back to the downloaded file before you send it."
+        )
+    sections: dict[str, list[str]] = {name: [] for name in SECTION_NAMES}
+    current: str | None = None
+    for line in parsed.body.split("\n"):
+        m = _SECTION_HEADING.match(line)
+        if m and m.group(1).strip().title() in sections:
+            current = m.group(1).strip().title()
+            continue
+        if current is not None:
+            sections[current].append(line)
+    for key, name in SECTION_FIELDS.items():
+        items.append((key, "\n".join(sections[name]).strip("\n ")))
+    return [(k, v) for k, v in items if v != ""], notes

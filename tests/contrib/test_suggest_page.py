@@ -259,3 +259,109 @@ def test_a_visitors_summary_is_never_stored(site):
         assert cache.get_many([text_key(summary)]) == {}
         library = cache.get_many([text_key(" ".join(GOOD["summary"].split()))])
     assert library == {}  # GOOD's summary is a visitor's too: never stored
+
+
+# --- issue 14: answers kept, plain messages, a pasted or uploaded file, the email route ------
+
+
+def _summary_links(html: str) -> list[tuple[str, str]]:
+    summary = html.split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'href="#([^"]+)">\s*([^<]+?)\s*</a>', unescape(summary))
+
+
+def test_every_answer_is_shown_again_so_an_unchanged_resubmission_passes(site):
+    client, _ = site
+    r = client.post("/suggest", data={**GOOD, "title": "Short"})
+    assert r.status_code == 400
+    assert re.search(r'<option value="local-authority"\s+selected', r.text), "type forgotten"
+    assert 'value="independent" checked' in r.text  # source 2's publisher is kept
+    r = client.post("/suggest", data=GOOD)
+    change = r.text.split('id="change"', 1)[1]
+    assert re.search(r'<option value="local-authority"\s+selected', change)
+
+
+def test_a_missing_https_is_reported_once_on_the_address(site):
+    client, _ = site
+    r = client.post("/suggest", data={**GOOD, "source-1-url": "www.sample.gov.uk/report"})
+    assert r.status_code == 400
+    links = _summary_links(r.text)
+    about_source_1 = [(f, m) for f, m in links if f.startswith("source-1")]
+    assert about_source_1 == [("source-1-url", "Source 1 web address must start with https://")]
+    assert "(got" not in unescape(r.text)
+
+
+def test_no_publisher_is_preselected_and_a_filled_source_needs_one(site):
+    client, _ = site
+    html = client.get("/suggest").text
+    assert 'name="source-1-type" type="radio" value="own" checked' not in html
+    data = {k: v for k, v in GOOD.items() if k != "source-2-type"}
+    r = client.post("/suggest", data=data)
+    assert r.status_code == 400
+    assert (
+        "source-2-type",
+        "Select who published source 2: the organisation or someone independent",
+    ) in _summary_links(r.text)
+
+
+def test_delivered_wording_on_commitments_only_is_a_warning(site):
+    client, _ = site
+    data = {
+        **GOOD,
+        "evidence": "commitments-only",
+        "section-outcomes": "The contractor delivered six apprenticeships.",
+    }
+    r = client.post("/suggest", data=data)
+    assert r.status_code == 200
+    text = unescape(r.text)
+    assert "the Outcomes section says “delivered”" in text
+    assert "Commitments or targets only" in text
+
+
+def test_the_template_pasted_is_read_from_its_front_matter(site):
+    client, _ = site
+    template = (ROOT / "content" / "TEMPLATE.md").read_text("utf-8")
+    r = client.post("/suggest/import", data={"markdown": template})
+    text = unescape(r.text)
+    assert "front matter" not in text.lower()
+    assert "This looks like the template as it comes" in text
+    assert 'value="Example Borough Council"' in text  # the answers fill in the form
+
+
+def test_an_uploaded_case_study_gives_its_answers_or_errors_on_the_fields(site):
+    client, _ = site
+    download = client.post("/suggest/download", data=GOOD)
+    file = download.content.replace(
+        b"Sample Council: apprenticeships", b"Other Council: apprentices"
+    )
+    r = client.post("/suggest/import", files={"markdown_file": ("case.md", file, "text/markdown")})
+    assert r.status_code == 200, _summary_links(r.text)
+    assert "Check your case study" in r.text and "Other Council: apprentices" in unescape(r.text)
+    # A broken file: one message, on the paste box.
+    r = client.post("/suggest/import", data={"markdown": "title: no front matter"})
+    assert r.status_code == 400
+    assert _summary_links(r.text) == [
+        (
+            "markdown",
+            "The file could not be read (line 1): file must start with front matter: "
+            "a line '---', YAML, then '---'",
+        )
+    ]
+    # A file whose answers are wrong: the errors sit on the questions.
+    bad = file.replace(b"https://www.sample.gov.uk/grounds-report", b"http://x.example")
+    r = client.post("/suggest/import", files={"markdown_file": ("case.md", bad, "text/markdown")})
+    assert r.status_code == 400
+    assert ("source-1-url", "Source 1 web address must start with https://") in _summary_links(
+        r.text
+    )
+
+
+def test_the_email_route_is_offered_only_when_a_maintainer_address_is_set(site):
+    client, settings = site
+    assert "No GitHub account?" not in client.get("/suggest").text
+    settings.maintainer_email = "case-studies@example.org"
+    try:
+        assert "mailto:case-studies@example.org" in client.get("/suggest").text
+        r = client.post("/suggest", data=GOOD)
+        assert "mailto:case-studies@example.org?subject=Case%20study%3A%20" in r.text
+    finally:
+        settings.maintainer_email = ""

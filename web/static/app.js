@@ -125,3 +125,110 @@ function enhanceSearch(form) {
     if (now !== shown) update(now, { push: false, focus: "results" });
   });
 }
+
+// --- Suggest a case study: keep a draft in this browser --------------------------------------
+// The answers are saved to localStorage as they are typed (nothing is sent anywhere). On a fresh
+// form the draft is put back, with a notice and a button to clear it.
+const DRAFT_KEY = "svkb-suggest-draft";
+const draftForm = document.querySelector("form[data-app-draft]");
+if (draftForm) enhanceDraft(draftForm);
+
+function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage blocked: the form still works, without a draft
+  }
+}
+
+function fieldsOf(form) {
+  return [...form.elements].filter(
+    (el) => el.name && !["hidden", "submit", "button", "file"].includes(el.type),
+  );
+}
+
+function saveDraft(form, store) {
+  const answers = [];
+  for (const el of fieldsOf(form)) {
+    if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
+    answers.push([el.name, el.value]);
+  }
+  store.setItem(DRAFT_KEY, JSON.stringify({ saved: new Date().toISOString(), answers }));
+}
+
+function restoreDraft(form, draft) {
+  const byName = new Map();
+  for (const [name, value] of draft.answers) {
+    if (!byName.has(name)) byName.set(name, []);
+    byName.get(name).push(value);
+  }
+  for (const el of fieldsOf(form)) {
+    const values = byName.get(el.name);
+    if (el.type === "checkbox" || el.type === "radio") {
+      el.checked = Boolean(values && values.includes(el.value));
+      if (el.checked) {
+        const group = el.closest("details");
+        if (group) group.open = true;
+      }
+    } else if (values) {
+      el.value = values[0];
+    }
+  }
+}
+
+function draftNotice(form, saved, onClear) {
+  const box = document.createElement("div");
+  box.className = "govuk-inset-text app-draft-notice";
+  box.setAttribute("role", "status");
+  const text = document.createElement("p");
+  text.className = "govuk-body";
+  const when = new Date(saved);
+  text.textContent =
+    "Your answers from " +
+    when.toLocaleString("en-GB", { dateStyle: "long", timeStyle: "short" }) +
+    " have been put back. They are kept in this browser only.";
+  const clear = document.createElement("button");
+  clear.type = "button";
+  clear.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-0";
+  clear.textContent = "Clear the form and the saved draft";
+  clear.addEventListener("click", () => {
+    onClear();
+    box.remove();
+  });
+  box.append(text, clear);
+  form.prepend(box);
+}
+
+function enhanceDraft(form) {
+  const store = storage();
+  if (!store) return;
+  let timer = null;
+  const save = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => saveDraft(form, store), 300);
+  };
+  form.addEventListener("input", save);
+  form.addEventListener("change", save);
+  if (form.hasAttribute("data-app-draft-restore")) {
+    let draft = null;
+    try {
+      draft = JSON.parse(store.getItem(DRAFT_KEY) || "null");
+    } catch {
+      draft = null;
+    }
+    if (draft && Array.isArray(draft.answers) && draft.answers.length) {
+      restoreDraft(form, draft);
+      draftNotice(form, draft.saved, () => {
+        store.removeItem(DRAFT_KEY);
+        for (const el of fieldsOf(form)) {
+          if (el.type === "checkbox" || el.type === "radio") el.checked = false;
+          else if (el.tagName === "SELECT") el.selectedIndex = 0;
+          else el.value = el.name === "last_reviewed" ? el.defaultValue : "";
+        }
+        form.querySelector("input, textarea, select")?.focus();
+      });
+    }
+  } else {
+    saveDraft(form, store); // the answers just checked are the latest draft
+  }
+}
