@@ -249,7 +249,8 @@ class OnnxEncoder:
             str(self.directory / model_file), opts, providers=["CPUExecutionProvider"]
         )
         self._tok_lock = threading.Lock()  # a Rust tokenizer is not shared between threads
-        self.dim = int(self._session.get_outputs()[0].shape[1] or 0) or self._probe_dim()
+        width = self._session.get_outputs()[0].shape[1]
+        self.dim = width if isinstance(width, int) and width > 0 else self._probe_dim()
 
     def _probe_dim(self) -> int:
         return int(self.encode(["dimension"]).shape[1])
