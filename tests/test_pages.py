@@ -130,8 +130,15 @@ def test_csv_download_has_every_result(client):
     r = client.get("/search.csv", params={"theme": "employment"})
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0][0] == "title" and len(rows) - 1 == 4
+    assert r.content.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark, for Excel
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 4
+    for column in ("cpv_divisions", "value_gbp", "year_start", "evidence", "first_source_url"):
+        assert column in rows[0], column
+    assert all(row["first_source_url"].startswith("https://") for row in rows)
+    assert any(row["cpv_divisions"] for row in rows)
+    named = client.get("/search.csv", params={"q": "Real living wage!"})
+    assert 'filename="case-studies-real-living-wage.csv"' in named.headers["content-disposition"]
 
 
 def test_widget_script_and_embed(client):

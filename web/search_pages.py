@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from kb.content.taxonomy import Taxonomy
 from web.deps import CatalogueDep, EngineDep, SettingsDep
 from web.params import FILTER_TITLES, FILTERS, MAX_QUERY_CHARS, BadParams, SearchParams
-from web.search_view import as_csv, run_search
+from web.search_view import as_csv, csv_filename, run_search
 from web.templating import render, site_base
 
 router = APIRouter(include_in_schema=False)
@@ -172,5 +172,5 @@ def search_csv(
     return Response(
         as_csv(view, catalogue, base),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="case-studies.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{csv_filename(view.params)}"'},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,20 +72,31 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+#: Excel reads a CSV without a byte-order mark as Windows-1252 ("Â£50,000"); with one, as UTF-8.
+CSV_BOM = "\ufeff"
+
+
 def as_csv(view: SearchView, catalogue: Catalogue, base_url: str) -> str:
+    """Every result, one row each, with the procurement facts an officer compares in a sheet."""
     tax = catalogue.taxonomy
     buf = io.StringIO()
+    buf.write(CSV_BOM)
     writer = csv.writer(buf)
     writer.writerow(
         [
             "title",
             "organisation",
+            "organisation_type",
             "region",
-            "years",
+            "year_start",
+            "year_end",
             "themes",
             "outcomes",
             "evidence",
+            "cpv_divisions",
+            "value_gbp",
             "summary",
+            "first_source_url",
             "url",
         ]
     )
@@ -97,13 +109,24 @@ def as_csv(view: SearchView, catalogue: Catalogue, base_url: str) -> str:
             for c in (
                 cs.title,
                 cs.organisation,
+                tax.organisation_types.label(cs.organisation_type),
                 "; ".join(tax.regions.label(r) for r in cs.regions),
-                cs.years_label,
+                str(cs.year_start),
+                "" if cs.year_end is None else str(cs.year_end),
                 "; ".join(tax.themes.label(t) for t in cs.themes),
                 "; ".join(tax.outcomes.label(o) for o in cs.outcomes),
                 tax.evidence_levels.label(cs.evidence),
+                "; ".join(f"{c} {tax.cpv_divisions.label(c)}" for c in cs.cpv),
+                "" if cs.value_gbp is None else str(cs.value_gbp),
                 cs.summary,
+                cs.sources[0].url if cs.sources else "",
                 f"{base_url}/case-studies/{cs.slug}",
             )
         )
     return buf.getvalue()
+
+
+def csv_filename(params: SearchParams) -> str:
+    """A file name that says what was searched for, e.g. ``case-studies-real-living-wage.csv``."""
+    words = re.sub(r"[^a-z0-9]+", "-", params.q.lower()).strip("-")[:60].rstrip("-")
+    return f"case-studies-{words}.csv" if words else "case-studies.csv"
