@@ -126,6 +126,32 @@ def test_feed_is_valid_atom_and_escaped(client):
     assert len(entries) == 8
 
 
+def test_recent_means_added_or_reviewed_whichever_is_later(client):
+    # The home-care fixture was reviewed in 2023 but added in March 2026: it is the second
+    # newest, after the retrofit one (reviewed June 2026), ahead of the highways one (Feb 2026).
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(client.get("/feed.atom").content)
+    entries = root.findall(f"{atom}entry")
+    slugs = [e.findtext(f"{atom}id").rsplit("/", 1)[1] for e in entries]
+    assert slugs[:3] == [
+        "fixture-retrofit-warm-homes",
+        "fixture-homecare-ethical-charter",
+        "fixture-highways-apprentices",
+    ]
+    assert entries[1].findtext(f"{atom}updated") == "2026-03-01T00:00:00Z"
+    assert entries[1].findtext(f"{atom}published") == "2026-03-01T00:00:00Z"
+    assert entries[2].find(f"{atom}published") is None  # no date added in that file
+    html = client.get("/case-studies/fixture-homecare-ethical-charter").text
+    assert "Added to the library on 1 March 2026." in html
+    assert "Last reviewed against its sources on 1 December 2023." in html
+    dated = client.get("/search", params={"sort": "date", "per_page": 3}).text
+    assert (
+        dated.index("fixture-retrofit-warm-homes")
+        < dated.index("fixture-homecare-ethical-charter")
+        < dated.index("fixture-highways-apprentices")
+    )
+
+
 def test_csv_download_has_every_result(client):
     r = client.get("/search.csv", params={"theme": "employment"})
     assert r.headers["content-type"].startswith("text/csv")

@@ -1,4 +1,5 @@
-"""An Atom feed of new and updated case studies (updated = last reviewed)."""
+"""An Atom feed of new and updated case studies: updated = added or last reviewed, whichever is
+later; published = added to the library (when the file says)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def atom_feed(catalogue: Catalogue, base_url: str, limit: int = 50) -> bytes:
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"{base_url}/feed.atom"
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=f"{base_url}/feed.atom")
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=f"{base_url}/")
-    updated = items[0].last_reviewed if items else dt.date(2026, 1, 1)
+    updated = items[0].changed if items else dt.date(2026, 1, 1)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _ts(updated)
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = "Social Value Knowledge Base contributors"
@@ -36,7 +37,9 @@ def atom_feed(catalogue: Catalogue, base_url: str, limit: int = 50) -> bytes:
         ET.SubElement(entry, f"{{{ATOM}}}title").text = strip_unsafe(cs.title)
         ET.SubElement(entry, f"{{{ATOM}}}id").text = url
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url)
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _ts(cs.last_reviewed)
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _ts(cs.changed)
+        if cs.added:
+            ET.SubElement(entry, f"{{{ATOM}}}published").text = _ts(cs.added)
         ET.SubElement(entry, f"{{{ATOM}}}summary", type="text").text = strip_unsafe(cs.summary)
         for theme in cs.themes:
             ET.SubElement(

@@ -102,6 +102,8 @@ class CaseStudySummary(BaseModel):
     evidence: str
     sources: list[Source]
     last_reviewed: str
+    #: when it was first published in this library, if the file says
+    added: str | None = None
     contract_evidence: ContractEvidence | None = None
 
 

@@ -239,6 +239,19 @@ def _check_sources(chk: Checker, parsed: ParsedFile) -> None:
         seen_urls.add(src["url"])
 
 
+def _check_added(chk: Checker, parsed: ParsedFile, today: dt.date) -> None:
+    added = parsed.data.get("added")
+    if isinstance(added, dt.datetime):
+        added = added.date()
+    if not isinstance(added, dt.date):
+        return
+    line, col = parsed.position(("added",))
+    if added > today:
+        chk.add("bad-date", f"'added' {added} is in the future", line, col)
+    elif added.year < 2000:
+        chk.add("bad-date", f"'added' {added} is not a plausible date", line, col)
+
+
 def _check_reviewed(chk: Checker, parsed: ParsedFile, today: dt.date) -> None:
     reviewed = parsed.data.get("last_reviewed")
     if isinstance(reviewed, dt.datetime):
@@ -307,6 +320,7 @@ def semantic_checks(chk: Checker, parsed: ParsedFile, tax: Taxonomy, today: dt.d
     _check_sources(chk, parsed)
     _check_contract_evidence(chk, parsed, tax)
     _check_reviewed(chk, parsed, today)
+    _check_added(chk, parsed, today)
     _check_summary(chk, parsed)
 
 

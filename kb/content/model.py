@@ -92,9 +92,11 @@ class FrontMatter(_Strict):
     evidence: StrictStr
     sources: list[Source] = Field(min_length=r.SOURCES.min, max_length=r.SOURCES.max)
     last_reviewed: dt.date
+    #: when the case study was first published in this library (optional; see the format docs)
+    added: dt.date | None = None
     contract_evidence: ContractEvidence | None = None
 
-    @field_validator("last_reviewed", mode="before")
+    @field_validator("last_reviewed", "added", mode="before")
     @classmethod
     def _date_only(cls, value: object) -> object:
         # YAML gives a date for 2026-11-25; refuse numbers, which pydantic would read as timestamps.

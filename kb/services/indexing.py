@@ -44,7 +44,8 @@ def to_document(cs: CaseStudy, taxonomy: Taxonomy):
             "evidence": [m.evidence],
             "year_start": m.years.start,
             "year_end": m.years.end,
-            "date": m.last_reviewed.isoformat(),
+            # "Most recent" = latest of when it was added and when it was last reviewed.
+            "date": max(m.added or m.last_reviewed, m.last_reviewed).isoformat(),
             "organisation": m.organisation,
             "scope": m.procurement.scope,
             "value_gbp": m.procurement.value_gbp,

@@ -62,6 +62,12 @@ class CaseStudyView:
     body: str
     path: str
     contract_evidence: dict[str, Any] | None = None
+    added: dt.date | None = None
+
+    @property
+    def changed(self) -> dt.date:
+        """When it was last added or reviewed: what "recent" means on the site and in the feed."""
+        return max(self.added or self.last_reviewed, self.last_reviewed)
 
     @property
     def asks(self) -> list[dict[str, Any]]:
@@ -99,6 +105,7 @@ class CaseStudyView:
             "evidence": self.evidence,
             "sources": [s.__dict__ for s in self.sources],
             "last_reviewed": self.last_reviewed.isoformat(),
+            "added": self.added.isoformat() if self.added else None,
             "contract_evidence": self.contract_evidence,
         }
 
@@ -115,9 +122,9 @@ class Catalogue:
         return self.case_studies.get(slug)
 
     def newest(self, n: int = 5) -> list[CaseStudyView]:
-        return sorted(
-            self.case_studies.values(), key=lambda c: (c.last_reviewed, c.slug), reverse=True
-        )[:n]
+        return sorted(self.case_studies.values(), key=lambda c: (c.changed, c.slug), reverse=True)[
+            :n
+        ]
 
     def with_tag(self, kind: str, slug: str) -> list[CaseStudyView]:
         attr = {
@@ -237,6 +244,7 @@ def load_catalogue(engine: Engine) -> Catalogue:
                     body=r.body,
                     path=r.path,
                     contract_evidence=r.contract_evidence,
+                    added=r.added,
                 )
             return Catalogue(taxonomy, studies, info.content_hash, info.loaded_at)
     except SQLAlchemyError as exc:

@@ -77,6 +77,7 @@ class CaseStudyRecord(SQLModel, table=True):
     scope: str
     value_gbp: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_reviewed: dt.date = Field(index=True)
+    added: dt.date | None = None
     body: str = Field(sa_column=Column(Text, nullable=False))
     path: str
     content_hash: str
@@ -229,6 +230,7 @@ def _rows(library: Library) -> list[SQLModel]:
                 scope=m.procurement.scope,
                 value_gbp=m.procurement.value_gbp,
                 last_reviewed=m.last_reviewed,
+                added=m.added,
                 body=cs.body,
                 path=cs.path,
                 content_hash=cs.content_hash,
