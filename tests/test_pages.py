@@ -144,6 +144,10 @@ def test_recent_means_added_or_reviewed_whichever_is_later(client):
     html = client.get("/case-studies/fixture-homecare-ethical-charter").text
     assert "Added to the library on 1 March 2026." in html
     assert "Last reviewed against its sources on 1 December 2023." in html
+    page = client.get("/updates").text
+    assert "/feed.atom" in page
+    assert "Reviewed 30 June 2026 (added 1 May 2026)" in page and "Added 1 March 2026" in page
+    assert 'href="/updates"' in client.get("/").text  # the footer links the readable page
     dated = client.get("/search", params={"sort": "date", "per_page": 3}).text
     assert (
         dated.index("fixture-retrofit-warm-homes")

@@ -156,6 +156,16 @@ def accessibility(request: Request, snap: SnapshotDep) -> Response:
     return render(request, "accessibility.html", {})
 
 
+@router.get("/updates")
+def updates(request: Request, catalogue: CatalogueDep) -> Response:
+    """The Atom feed as a page people can read, with how to follow it (a raw feed is XML)."""
+    return render(
+        request,
+        "updates.html",
+        {"recent": catalogue.newest(20), "feed_url": f"{site_base(request)}/feed.atom"},
+    )
+
+
 @router.get("/feed.atom")
 def feed(request: Request, catalogue: CatalogueDep, settings: SettingsDep) -> Response:
     base = site_base(request)

@@ -78,6 +78,7 @@ PAGES = [
             200,
         ),
     ),
+    PageType("updates", "/updates"),
     PageType("about", "/about"),
     PageType("accessibility", "/accessibility"),
     PageType("widget-builder", "/widget", then=widget_rendered),
