@@ -99,6 +99,14 @@ DEFAULT_OUTCOMES = 3
 #: practice when no case study shares the contract's category (bench/plan.py, development split).
 RELATED_SIMILARITY = 0.6
 
+#: With only a division's guidance, how similar (best passage, cosine) a case study in that
+#: division must be to the notice to count as about the same kind of contract.
+ABOUT_SIMILARITY = 0.6
+#: How similar a case study in the right division must be to a narrower category's label and
+#: terms to count as about that kind of contract when none of its terms appears in the case
+#: study's title or summary (bench/plan.py, development split).
+CATEGORY_SIMILARITY = 0.4
+
 #: How many case studies the plan cites as evidence, and how many it considers.
 CASE_STUDIES = 6
 CONSIDERED = 25
@@ -119,6 +127,7 @@ class ReadProcurement:
     ask: str  # commitment | plan
     needs: dict[str, str]  # outcome slug -> the tender's phrase that names it
     buyer_needs: dict[str, str]  # buyer-only outcomes the tender names
+    broad: bool = False  # the category is the division of a more specific code
 
     def to_json(self, catalogue: Catalogue) -> dict[str, Any]:
         req, tax = self.request, catalogue.taxonomy
@@ -283,17 +292,26 @@ class Plan:
 # Reading the procurement.
 
 
+_DASHES = re.compile(r"[\s\-\u2010-\u2015/]+")
+
+
+def _fold(text: str) -> str:
+    """Lower case, with hyphens, dashes and slashes as spaces ("home-to-school" = "home to school")."""
+    return _DASHES.sub(" ", text.lower())
+
+
 def _phrase_re(phrase: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])" + re.escape(phrase.lower()) + r"(?![\w-])")
+    return re.compile(r"(?<!\w)" + re.escape(_fold(phrase)) + r"(?!\w)")
 
 
 def _term_hits(text: str, terms: tuple[str, ...]) -> list[str]:
-    return [t for t in terms if _phrase_re(t).search(text)]
+    folded = _fold(text)
+    return [t for t in terms if _phrase_re(t).search(folded)]
 
 
 def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category | None, str]:
     """The kind of contract: from the main CPV code, refined or found by the notice's words."""
-    text = req.text.lower()
+    text = req.text
     by_code = None
     if req.cpv:
         by_code = guide.category_for_code(req.cpv[0])
@@ -309,7 +327,7 @@ def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category
         if hits:
             # the title counts first, then the most specific phrase ("refuse collection
             # vehicle" over "refuse collection"), then how many phrases match
-            title_hits = len(_term_hits(req.title.lower(), cat.terms))
+            title_hits = len(_term_hits(req.title, cat.terms))
             key = (title_hits, max(len(h) for h in hits), len(hits), cat, hits)
             if best is None or key[:3] > best[:3]:
                 best = key
@@ -328,16 +346,16 @@ def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category
 
 def detect_needs(catalogue: Catalogue, text: str) -> dict[str, str]:
     """Outcomes the tender's own words name, with the phrase that names each."""
-    lowered = text.lower()
+    folded = _fold(text)
     found: dict[str, str] = {}
     for term in catalogue.taxonomy.outcomes:
         for phrase in (term.label, *term.synonyms):
             p = phrase.lower()
             if p in GENERIC_PHRASES or len(p) < 3:
                 continue
-            m = _phrase_re(p).search(lowered)
+            m = _phrase_re(p).search(folded)
             if m:
-                found[term.slug] = text[m.start() : m.end()]
+                found[term.slug] = m.group(0)
                 break
     return found
 
@@ -371,6 +389,15 @@ def read_procurement(
     guide: PlanGuide, catalogue: Catalogue, req: ProcurementRequest
 ) -> ReadProcurement:
     category, how = detect_category(guide, req)
+    broad = False
+    if category is not None and how.startswith("from CPV") and len(category.code) == 2:
+        # 79530000 read as all of division 79, when the map says the division differs inside
+        # (it has narrower entries: consultancy, agency staff, legal ...)
+        digits = re.sub(r"\D", "", req.cpv[0].split("-")[0])
+        narrower = any(c.startswith(category.code) and len(c) > 2 for c in guide.categories)
+        broad = narrower and len(digits.rstrip("0")) > 2
+        if broad:
+            how = f"from the division of CPV {req.cpv[0]}: no guidance for the narrower kind"
     band = guide.band_for(req.value_gbp)
     ask, _ = _ask_strength(band, req, guide)
     needs = detect_needs(catalogue, req.text)
@@ -384,6 +411,7 @@ def read_procurement(
         ask=ask,
         needs={s: p for s, p in needs.items() if s not in buyer},
         buyer_needs=buyer,
+        broad=broad,
     )
 
 
@@ -400,12 +428,51 @@ def is_about(cs: CaseStudyView, category: Category) -> bool:
     if cs.scope == "cross-cutting":
         return False
     division = category.code[:2]
-    text = f"{cs.title}\n{cs.summary}".lower()
     if len(category.code) == 2 and division in cs.cpv:
         return True
     if cs.cpv and division not in cs.cpv:
         return False
-    return bool(_term_hits(text, category.terms))
+    return bool(_term_hits(f"{cs.title}\n{cs.summary}", category.terms))
+
+
+@dataclass
+class KindMatch:
+    """Which case studies are about the procurement's kind of contract.
+
+    When the category is only the division of a more specific code (translation read as all
+    of "business services"), sharing the division is not enough: the case study must also be
+    close in meaning to the notice, or nothing is about it and the match is at best partial.
+    """
+
+    category: Category | None
+    broad: bool = False
+    similarity: dict[str, float | None] = field(default_factory=dict)  # to the notice
+    to_category: dict[str, float] = field(default_factory=dict)  # to the category's words
+
+    def __call__(self, cs: CaseStudyView) -> bool:
+        cat = self.category
+        if cat is None or cs.scope == "cross-cutting":
+            return False
+        if self.broad:
+            sim = self.similarity.get(cs.slug)
+            return cat.code in cs.cpv and sim is not None and sim >= ABOUT_SIMILARITY
+        if is_about(cs, cat):
+            return True
+        # A case study names its contract in its own words ("the Streets Ahead highways PFI"
+        # for highways maintenance): in the right division, close in meaning to the category.
+        in_division = cat.code[:2] in cs.cpv or not cs.cpv
+        return in_division and self.to_category.get(cs.slug, 0.0) >= CATEGORY_SIMILARITY
+
+
+def category_similarity(engine: SearchEngine | None, category: Category | None) -> dict[str, float]:
+    """Each case study's best-passage similarity to the category's label and terms."""
+    if engine is None or category is None or len(category.code) == 2:
+        return {}
+    from search.engine import SearchQuery
+
+    text = f"{category.label}: " + ", ".join(category.terms)
+    res = engine.search(SearchQuery(text=text, mode="semantic", per_page=CONSIDERED))
+    return {h.id: float(h.why.get("semantic_similarity") or 0.0) for h in res.hits}
 
 
 def _related(cs: CaseStudyView, divisions: set[str]) -> bool:
@@ -414,7 +481,7 @@ def _related(cs: CaseStudyView, divisions: set[str]) -> bool:
 
 def _rank_case_studies(
     recs: list[Recommendation],
-    category: Category | None,
+    kind: KindMatch,
     outcome_slugs: set[str],
     req: ProcurementRequest,
     catalogue: Catalogue,
@@ -423,7 +490,8 @@ def _rank_case_studies(
     out: list[PlanCaseStudy] = []
     for rec in recs:
         cs = rec.case_study
-        about = category is not None and is_about(cs, category)
+        about = kind(cs)
+        category = kind.category
         asks = [a for a in cs.asks if a.get("outcome") in outcome_slugs]
         score = rec.score + (0.6 if about else 0.0) + 0.15 * min(3, len(asks))
         reasons = list(rec.reasons)
@@ -536,7 +604,7 @@ def _score_outcomes(
 
 
 def _evidence_for(
-    slug: str, catalogue: Catalogue, category: Category | None, ranked_slugs: list[str]
+    slug: str, catalogue: Catalogue, kind: KindMatch, ranked_slugs: list[str]
 ) -> list[EvidenceAsk]:
     found: list[tuple[tuple[int, int, int, str], EvidenceAsk]] = []
     position = {s: i for i, s in enumerate(ranked_slugs)}
@@ -544,7 +612,7 @@ def _evidence_for(
         for ask in cs.asks:
             if ask.get("outcome") != slug:
                 continue
-            same = category is not None and is_about(cs, category)
+            same = kind(cs)
             key = (
                 0 if same else 1,
                 position.get(cs.slug, len(position) + 1),
@@ -569,7 +637,7 @@ def _weighting(
     rules: list[Rule],
     ranked: list[PlanCaseStudy],
     catalogue: Catalogue,
-    category: Category | None,
+    kind: KindMatch,
 ) -> Weighting:
     minimum_rule = max(
         (r for r in rules if r.min_weighting_percent is not None),
@@ -578,11 +646,9 @@ def _weighting(
     )
     similar: list[tuple[CaseStudyView, dict[str, Any]]] = []
     candidates = [c.case_study for c in ranked[:CONSIDERED]]
-    if category is not None:
-        candidates += sorted(
-            (cs for cs in catalogue.case_studies.values() if is_about(cs, category)),
-            key=lambda c: c.slug,
-        )
+    candidates += sorted(
+        (cs for cs in catalogue.case_studies.values() if kind(cs)), key=lambda c: c.slug
+    )
     seen: set[str] = set()
     for cs in candidates:
         if cs.slug in seen or not cs.weighting:
@@ -597,51 +663,54 @@ def _weighting(
 
 
 def _match(
-    read: ReadProcurement, ranked: list[PlanCaseStudy], catalogue: Catalogue
+    read: ReadProcurement, ranked: list[PlanCaseStudy], catalogue: Catalogue, kind: KindMatch
 ) -> tuple[str, str]:
     category = read.category
-    label = category.label if category else "this kind of contract"
+    if category is None:
+        label = "this kind of contract"
+    elif read.broad:
+        label = f"this kind of contract (CPV {read.request.cpv[0]})"
+    else:
+        label = category.label.lower()
     about = [c for c in ranked if c.about]
-    if category is not None and not about:
-        about_all = sorted(
-            cs.slug for cs in catalogue.case_studies.values() if is_about(cs, category)
-        )
-        if about_all:  # about it, but not ranked for this text: still a close match
-            return "close", (
-                f"{len(about_all)} case {'study is' if len(about_all) == 1 else 'studies are'} "
-                f"about {label.lower()} contracts."
-            )
     if about:
         n = len(about)
         return "close", (
-            f"{n} of the case studies below {'is' if n == 1 else 'are'} about "
-            f"{label.lower()} contracts."
+            f"{n} of the case studies below {'is' if n == 1 else 'are'} about {label} contracts."
+        )
+    about_all = [cs.slug for cs in catalogue.case_studies.values() if kind(cs)]
+    if about_all:  # about it, but not ranked for this text: still a close match
+        n = len(about_all)
+        return (
+            "close",
+            f"{n} case {'study is' if n == 1 else 'studies are'} about {label} contracts.",
         )
     divisions = set(read.request.divisions) | ({category.code[:2]} if category else set())
-    related = [
-        c
-        for c in ranked
-        if _related(c.case_study, divisions)
-        or (
-            c.recommendation.similarity is not None
-            and c.recommendation.similarity >= RELATED_SIMILARITY
-            and c.case_study.scope != "cross-cutting"
-        )
-    ]
+
+    def related(c: PlanCaseStudy) -> bool:
+        if c.case_study.scope == "cross-cutting":
+            return False
+        sim = c.recommendation.similarity
+        if sim is not None and sim >= RELATED_SIMILARITY:
+            return True
+        # a contract in the same CPV division is a related contract, by the CPV's own grouping
+        return _related(c.case_study, divisions)
+
     source = (
         "the category guidance for this kind of contract"
+        if category and not read.broad
+        else "the guidance for its wider category and national guidance"
         if category
         else "your description and national guidance"
     )
-    if related:
+    if any(related(c) for c in ranked):
         return "partial", (
-            f"No case study in the library is about {label.lower()}; the outcomes come from "
-            f"{source}, and the case studies below show practice that transfers from related "
-            "contracts."
+            f"No case study in the library is about {label}; the outcomes come from {source}, "
+            "and the case studies below show practice that transfers from related contracts."
         )
     return "none", (
-        f"No case study in the library is about {label.lower()} or a closely related "
-        f"contract; the outcomes come from {source}, not from another buyer's contract. "
+        f"No case study in the library is about {label} or a closely related contract; the "
+        f"outcomes come from {source}, not from another buyer's contract. "
         "If you know of one, suggest it."
     )
 
@@ -663,7 +732,13 @@ def make_plan(
         # a category found from the words counts as the notice's main CPV division
         rec_req = ProcurementRequest(**{**req.__dict__, "cpv": [read.category.code[:2]]})
     recs = recommend(engine, catalogue, rec_req, limit=CONSIDERED, mode=mode)
-    provisional = _rank_case_studies(recs.items, read.category, set(), req, catalogue)
+    kind = KindMatch(
+        read.category,
+        read.broad,
+        {r.case_study.slug: r.similarity for r in recs.items},
+        category_similarity(engine, read.category),
+    )
+    provisional = _rank_case_studies(recs.items, kind, set(), req, catalogue)
     scored = _score_outcomes(guide, catalogue, read, provisional)
     notes: list[str] = []
     months = req.duration_months
@@ -683,7 +758,7 @@ def make_plan(
     n = read.band.outcomes if read.band else DEFAULT_OUTCOMES
     chosen = candidates[:n]
     outcome_slugs = {slug for _, slug, _ in chosen}
-    ranked = _rank_case_studies(recs.items, read.category, outcome_slugs, req, catalogue)
+    ranked = _rank_case_studies(recs.items, kind, outcome_slugs, req, catalogue)
     ranked_slugs = [c.case_study.slug for c in ranked]
     ask_strength, proportionality = _ask_strength(read.band, req, guide)
     outcomes = []
@@ -697,7 +772,7 @@ def make_plan(
                 why,
                 g,
                 ask,
-                _evidence_for(slug, catalogue, read.category, ranked_slugs),
+                _evidence_for(slug, catalogue, kind, ranked_slugs),
                 score,
             )
         )
@@ -718,7 +793,7 @@ def make_plan(
     ]
     if req.region is None and any(r.regions for r in guide.rules):
         notes.append("Give the region to see the rules of Scotland, Wales and Northern Ireland.")
-    level, message = _match(read, ranked, catalogue)
+    level, message = _match(read, ranked, catalogue, kind)
     shown = ranked[:case_studies]
     return Plan(
         procurement=read,
@@ -728,7 +803,7 @@ def make_plan(
         buyer_notes=buyer_notes,
         rules=rules,
         proportionality=proportionality,
-        weighting=_weighting(rules, ranked, catalogue, read.category),
+        weighting=_weighting(rules, ranked, catalogue, kind),
         case_studies=shown,
         mode=recs.mode,
         notes=notes,
