@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -214,6 +215,9 @@ def evaluate(
     directory: Annotated[Path, typer.Argument(help="A BEIR-format folder.")],
     mode: Annotated[list[str] | None, typer.Option("--mode", "-m", help="Repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    split: Annotated[
+        str, typer.Option(help="Which judgements: qrels/<split>.tsv (test, dev).")
+    ] = "test",
 ) -> None:
     """Index a BEIR collection in a temporary folder and report nDCG@10, Recall@100 and MRR@10."""
     import json
@@ -226,6 +230,10 @@ def evaluate(
         raise _fail(f"unknown mode '{bad[0]}': use {', '.join(MODES)}", 2)
     if not is_beir_dir(directory):
         raise _fail(f"{directory} is not a BEIR folder (corpus, queries.jsonl and qrels)", 2)
+    if not re.fullmatch(r"[a-z0-9_-]{1,20}", split) or not (
+        (directory / "qrels" / f"{split}.tsv").exists() or (directory / "qrels.tsv").exists()
+    ):
+        raise _fail(f"{directory} has no qrels/{split[:20]}.tsv", 2)
     from kb.content.library import ContentInvalid
     from kb.services.indexing import eval_corpus
 
@@ -243,6 +251,7 @@ def evaluate(
         vocabulary=vocab,
         progress=not as_json and sys.stderr.isatty(),
         encoder=settings.encoder,
+        split=split,
     )
     meta = res.pop("_meta")
     if as_json:
