@@ -70,7 +70,7 @@ def test_the_form_is_grouped_and_collapsed_on_a_phone(page, app_url, shot, axe):
     axe(page, "suggest on a phone")
 
 
-def test_pasting_the_template_fills_the_form(page, app_url, shot):
+def test_pasting_the_template_fills_the_form(page, app_url, shot, axe):
     page.goto(app_url + "/suggest")
     page.evaluate("localStorage.clear()")
     page.get_by_text("Already filled in the template?").click()
@@ -82,6 +82,10 @@ def test_pasting_the_template_fills_the_form(page, app_url, shot):
     expect(page.locator("main")).not_to_contain_text("front matter")
     expect(page.get_by_label("Organisation", exact=True)).to_have_value("Example Borough Council")
     shot(page, "suggest-03-template-pasted")
+    axe(page, "suggest: check your answers")
+    # Check your answers: "Change" moves to the question in the form below.
+    page.get_by_role("link", name="Change type of organisation").click()
+    expect(page.get_by_label("Type of organisation")).to_be_in_viewport()
 
 
 def test_without_javascript_the_answers_are_kept_too(nojs_page, app_url):

@@ -276,6 +276,8 @@ def test_every_answer_is_shown_again_so_an_unchanged_resubmission_passes(site):
     assert re.search(r'<option value="local-authority"\s+selected', r.text), "type forgotten"
     assert 'value="independent" checked' in r.text  # source 2's publisher is kept
     r = client.post("/suggest", data=GOOD)
+    answers = unescape(r.text.split("Check your answers</h2>", 1)[1].split("</dl>", 1)[0])
+    assert "Local authority" in answers and 'href="#organisation_type"' in answers
     change = r.text.split('id="change"', 1)[1]
     assert re.search(r'<option value="local-authority"\s+selected', change)
 
