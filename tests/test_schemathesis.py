@@ -13,6 +13,7 @@ from schemathesis import GenerationMode
 OPERATIONS = [
     "GET /api/v1/search",
     "POST /api/v1/recommend",
+    "POST /api/v1/plan",
     "GET /api/v1/case-studies/{slug}",
     "GET /api/v1/case-studies/{slug}/similar",
     "GET /api/v1/case-studies",
