@@ -23,14 +23,12 @@ class PageType:
     then: Callable | None = None  # actions after loading, e.g. submitting a form
 
 
-def submit_recommend(values: dict[str, str], status: int):
+def submit_plan(values: dict[str, str], status: int):
     def act(page, app_url):
         for label, value in values.items():
-            page.get_by_label(label).fill(value)
-        with page.expect_response(
-            lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
-        ) as info:
-            page.get_by_role("button", name="Find what works").click()
+            page.get_by_label(label, exact=True).fill(value)
+        with page.expect_response(lambda r: r.url.startswith(app_url + "/plan?")) as info:
+            page.get_by_role("button", name="Write the plan").click()
         assert info.value.status == status
         page.wait_for_load_state()
         return info.value
@@ -62,20 +60,17 @@ PAGES = [
     PageType("themes", "/themes"),
     PageType("theme", "/themes/employment"),
     PageType("outcome", "/outcomes/real-living-wage"),
-    PageType("recommend-empty", "/recommend"),
+    PageType("plan-empty", "/plan"),
     PageType(
-        "recommend-errors",
-        "/recommend",
-        then=submit_recommend(
-            {"Procurement category (CPV)": "abc", "Estimated value (optional)": "lots"}, 400
-        ),
+        "plan-errors",
+        "/plan",
+        then=submit_plan({"CPV codes": "abc", "Estimated value": "lots"}, 400),
     ),
     PageType(
-        "recommend-results",
-        "/recommend",
-        then=submit_recommend(
-            {"Procurement title": "School meals and catering", "Procurement category (CPV)": "55"},
-            200,
+        "plan-results",
+        "/plan",
+        then=submit_plan(
+            {"Procurement title": "School meals and catering", "CPV codes": "55524000"}, 200
         ),
     ),
     PageType("updates", "/updates"),

@@ -1,4 +1,4 @@
-"""Journeys with JavaScript on: search, filters, a case study, a tag, recommendations."""
+"""Journeys with JavaScript on: search, filters, a case study, a tag, a plan."""
 
 from __future__ import annotations
 
@@ -88,54 +88,55 @@ def test_theme_and_outcome_pages(page, app_url):
     expect(page.locator(".app-search-result").first).to_be_visible()
 
 
-def test_recommendations_for_a_procurement(page, app_url, shot):
-    page.goto(app_url + "/recommend")
+def test_a_plan_for_a_procurement(page, app_url, shot):
+    page.goto(app_url + "/recommend")  # the old address forwards to the plan's form
+    page.wait_for_url(re.compile(r"/plan$"))
     page.get_by_label("Procurement title").fill("Household waste and recycling collection")
-    page.get_by_label("What are you buying").fill(
+    page.get_by_label("Description").fill(
         "Weekly refuse and recycling rounds; we want fair pay for collection crews."
     )
-    page.get_by_label("Procurement category (CPV)").fill("90")
-    page.get_by_label("Region (optional)").select_option("north-west")
+    page.get_by_label("CPV codes").fill("90511000")
+    page.get_by_label("Estimated value").fill("£3m")
+    page.get_by_label("Where the contract is delivered").select_option("north-west")
     page.get_by_label("Employment").check()
-    with page.expect_response(
-        lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
-    ) as info:
-        page.get_by_role("button", name="Find what works").click()
+    with page.expect_response(lambda r: r.url.startswith(app_url + "/plan?")) as info:
+        page.get_by_role("button", name="Write the plan").click()
     assert info.value.status == 200
-    heading = page.get_by_role("heading", name="Case studies for this procurement")
-    expect(heading).to_be_visible()
-    recs = page.locator("ol > li.app-search-result")
-    assert 1 <= recs.count() <= 5
-    expect(recs.first).to_contain_text("waste collection")
-    expect(recs.first.locator(".app-why")).to_contain_text("Why it is recommended")
+    expect(page.get_by_role("heading", name="How we read your procurement")).to_be_visible()
+    expect(page.get_by_role("heading", name="Close match")).to_be_visible()
+    outcomes = page.locator(".app-plan-outcome")
+    assert outcomes.count() == 4  # £3m is the "£2m to £10m" band of the fixture map
+    expect(outcomes.first).to_contain_text("Award question:")
+    cases = page.locator(".app-plan-case")
+    expect(cases.first).to_contain_text("waste collection")
+    expect(cases.first).to_contain_text("About the same kind of contract")
     # The form keeps what was entered, so the officer can refine it.
     expect(page.get_by_label("Procurement title")).to_have_value(
         "Household waste and recycling collection"
     )
     expect(page.get_by_label("Employment")).to_be_checked()
-    shot(page, "journey-06-recommendations")
+    shot(page, "journey-06-plan")
 
-    # Follow an outcome to ask for.
-    outcome = page.locator("a[href^='/outcomes/']").first
-    outcome.click()
+    # Follow an outcome.
+    outcomes.first.locator("h3 a").click()
     page.wait_for_url(re.compile(r"/outcomes/"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
-def test_recommend_errors_focus_the_summary(page, app_url, shot, axe):
-    page.goto(app_url + "/recommend")
-    page.get_by_label("Procurement category (CPV)").fill("not-a-code")
-    with page.expect_response(
-        lambda r: r.url == app_url + "/recommend" and r.request.method == "POST"
-    ) as info:
-        page.get_by_role("button", name="Find what works").click()
+def test_plan_errors_focus_the_summary(page, app_url, shot, axe):
+    page.goto(app_url + "/plan")
+    page.get_by_label("CPV codes").fill("not-a-code")
+    page.get_by_label("Procurement title").fill("Refuse collection")
+    with page.expect_response(lambda r: r.url.startswith(app_url + "/plan?")) as info:
+        page.get_by_role("button", name="Write the plan").click()
     assert info.value.status == 400
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
     expect(page.locator("#cpv")).to_have_class(re.compile(r"\bgovuk-input--error\b"))
     expect(page.locator("#cpv")).to_have_attribute("aria-describedby", "cpv-hint cpv-error")
     expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.get_by_label("Procurement title")).to_have_value("Refuse collection")
     summary.get_by_role("link", name=re.compile("Enter CPV codes")).click()
     expect(page.locator("#cpv")).to_be_focused()
-    shot(page, "journey-07-recommend-errors")
-    axe(page, "recommend with errors (after JS)")
+    shot(page, "journey-07-plan-errors")
+    axe(page, "plan with errors (after JS)")

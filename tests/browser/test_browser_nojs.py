@@ -38,24 +38,25 @@ def test_search_with_filter_without_javascript(nojs_page, app_url, shot):
     shot(page, "nojs-02-case-study")
 
 
-def test_recommend_form_post_without_javascript(nojs_page, app_url, shot):
+def test_plan_form_without_javascript(nojs_page, app_url, shot):
     page = nojs_page
-    page.goto(app_url + "/recommend")
+    page.goto(app_url + "/plan")
     page.get_by_label("Procurement title").fill("Highways maintenance with apprenticeships")
-    page.get_by_label("Procurement category (CPV)").fill("45")
+    page.get_by_label("CPV codes").fill("45")
     page.get_by_label("Employment").check()
-    with page.expect_response(lambda r: r.request.method == "POST") as info:
-        page.get_by_role("button", name="Find what works").click()
+    with page.expect_response(lambda r: r.url.startswith(app_url + "/plan?")) as info:
+        page.get_by_role("button", name="Write the plan").click()
     assert info.value.status == 200
-    expect(page.get_by_role("heading", name="Case studies for this procurement")).to_be_visible()
-    assert page.locator("ol > li.app-search-result").count() >= 1
-    shot(page, "nojs-03-recommendations")
+    expect(page.get_by_role("heading", name="Priority outcomes")).to_be_visible()
+    assert page.locator(".app-plan-case").count() >= 1
+    expect(page.get_by_role("button", name=re.compile("Copy"))).to_have_count(0)
+    shot(page, "nojs-03-plan")
 
     # Errors are shown by the server too.
     page.get_by_label("Procurement title").fill("")
-    page.get_by_label("Procurement category (CPV)").fill("")
+    page.get_by_label("CPV codes").fill("")
     page.get_by_label("Employment").uncheck()
-    page.get_by_role("button", name="Find what works").click()
+    page.get_by_role("button", name="Update the plan").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Describe the procurement")
     expect(page.locator("#description-error")).to_be_visible()
 
