@@ -32,6 +32,7 @@ from kb.store.catalogue import Catalogue
 from web.state import Snapshot
 from web.suggest_form import (
     LIMITS,
+    PARTS,
     SCOPE_CHOICES,
     SECTION_FIELDS,
     SOURCE_ROWS,
@@ -41,6 +42,7 @@ from web.suggest_form import (
     hidden_fields,
     items_from_markdown,
     new_file_url,
+    part_of,
     read_values,
 )
 from web.templating import render
@@ -102,7 +104,11 @@ def _page(
     submitted: bool,
     status: int = 200,
     import_error: str = "",
+    part: int = 0,
+    fresh: bool = False,
 ):
+    """The form (all of it, or one part with the other answers carried as hidden fields), or,
+    once the answers pass, the check-your-answers page with a preview."""
     settings = request.app.state.kb.settings
     taxonomy = _taxonomy(request.app.state.kb.snapshot(), settings)
     values = result.values if result else empty_values()
@@ -121,6 +127,10 @@ def _page(
         "err": result.error_map if result and submitted else {},
         "warnings": result.warnings if result else [],
         "submitted": submitted,
+        "fresh": fresh,
+        "part": part,
+        "parts": PARTS,
+        "carried": [(k, v) for k, v in hidden_fields(values) if part_of(k) != part] if part else [],
         "ok": bool(result and submitted and not result.errors),
         "scope_choices": SCOPE_CHOICES,
         "source_rows": SOURCE_ROWS,
@@ -197,13 +207,29 @@ def _process(request: Request, items: list[tuple[str, str]]) -> FormResult:
 
 @router.get("/suggest")
 def suggest_form(request: Request) -> Response:
-    return _page(request, None, submitted=False)
+    """Part 1 of the questions; ``?all=1`` gives every question on one page."""
+    one_page = bool(request.query_params.get("all"))
+    return _page(request, None, submitted=False, part=0 if one_page else 1, fresh=True)
+
+
+def _part(items: list[tuple[str, str]]) -> int:
+    raw = next((v for k, v in items if k == "part"), "")
+    return int(raw) if raw in {str(n) for n in range(1, len(PARTS) + 1)} else 0
 
 
 @router.post("/suggest")
 async def suggest_check(request: Request) -> Response:
     items = await _read_form(request)
     result = await run_in_threadpool(_process, request, items)
+    part = _part(items)
+    if part and ("go", "back") in items:
+        return _page(request, result, submitted=False, part=max(1, part - 1))
+    if part and part < len(PARTS):
+        # Only this part's answers are checked now; the whole case study is checked at the end.
+        result.errors = [e for e in result.errors if part_of(e[0]) == part]
+        if result.errors:
+            return _page(request, result, submitted=True, status=400, part=part)
+        return _page(request, result, submitted=False, part=part + 1)
     if not result.errors:
         kb = request.app.state.kb
         result.warnings += await run_in_threadpool(_similar, kb.snapshot(), kb.settings, result)

@@ -87,6 +87,35 @@ _FIELD_FOR_SPAN = {
 }
 
 
+#: The form's five parts, asked one page at a time (GOV.UK question pages), then checked whole.
+PARTS = ("About the work", "Tags", "The procurement", "Evidence and sources", "The case study")
+_PART_OF = {
+    **dict.fromkeys(
+        (
+            "title",
+            "organisation",
+            "organisation_type",
+            "region",
+            "year_start",
+            "year_end",
+            "summary",
+        ),
+        1,
+    ),
+    **dict.fromkeys(("themes", "outcomes"), 2),
+    **dict.fromkeys(("scope", "cpv", "value_gbp", "stages"), 3),
+    **dict.fromkeys(("evidence", "last_reviewed"), 4),
+    **dict.fromkeys(SECTION_FIELDS, 5),
+}
+
+
+def part_of(name: str) -> int:
+    """The part (1 to 5) a form field is asked in."""
+    if name.startswith("source-"):
+        return 4
+    return _PART_OF.get(name, 1)
+
+
 @dataclass
 class FormResult:
     values: dict[str, Any]

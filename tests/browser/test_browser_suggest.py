@@ -28,7 +28,7 @@ def test_answers_survive_errors_and_a_reload_as_a_draft(page, app_url, shot, axe
     page.evaluate("localStorage.clear()")
     page.reload()
     fill_some(page)
-    page.get_by_role("button", name="Check your case study").click()
+    page.get_by_role("button", name="Continue").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
     # The type of organisation is kept on the redisplayed form, so it is not asked again.
@@ -53,9 +53,34 @@ def test_answers_survive_errors_and_a_reload_as_a_draft(page, app_url, shot, axe
     expect(page.locator(".app-draft-notice")).to_have_count(0)
 
 
-def test_the_form_is_grouped_and_collapsed_on_a_phone(page, app_url, shot, axe):
+def test_one_part_per_page_on_a_phone(page, app_url, shot, axe):
     page.set_viewport_size(PHONE)
     page.goto(app_url + "/suggest")
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    expect(page.get_by_text("Part 1 of 5")).to_be_visible()
+    expect(page.locator("[name=themes]")).to_have_count(0)  # asked in part 2
+    page.get_by_label("Title", exact=True).fill("Sample Council: apprentices in grounds care")
+    page.get_by_label("Organisation", exact=True).fill("Sample Council")
+    page.get_by_label("Type of organisation").select_option("local-authority")
+    page.locator("#region").check()
+    page.get_by_label("First year").fill("2021")
+    page.get_by_label("Summary").fill(
+        "The council asked its grounds contractor for local apprentices and reported six."
+    )
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Part 2 of 5")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"part 2 of 5: tags"))
+    shot(page, "suggest-02-phone-part-2")
+    axe(page, "suggest part 2 on a phone")
+    page.get_by_role("button", name="Back to part 1").click()
+    expect(page.get_by_label("Organisation", exact=True)).to_have_value("Sample Council")
+    expect(page.get_by_label("Type of organisation")).to_have_value("local-authority")
+
+
+def test_the_one_page_form_is_grouped_and_collapsed_on_a_phone(page, app_url, shot, axe):
+    page.set_viewport_size(PHONE)
+    page.goto(app_url + "/suggest?all=1")
     page.evaluate("localStorage.clear()")
     page.reload()
     # Outcomes sit in one closed group per theme; sources 2 to 5 are behind "Add more sources".
@@ -93,7 +118,7 @@ def test_without_javascript_the_answers_are_kept_too(nojs_page, app_url):
     page.goto(app_url + "/suggest")
     expect(page.locator(".app-draft-notice")).to_have_count(0)
     fill_some(page)
-    page.get_by_role("button", name="Check your case study").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     expect(page.get_by_label("Type of organisation")).to_have_value("local-authority")
     expect(page.get_by_label("Organisation", exact=True)).to_have_value("Sample Council")

@@ -75,7 +75,7 @@ def site(tmp_path_factory):
 
 def test_the_empty_form(site):
     client, _ = site
-    r = client.get("/suggest")
+    r = client.get("/suggest", params={"all": "1"})
     assert r.status_code == 200
     html = r.text
     assert '<h1 class="govuk-heading-xl">Suggest a case study</h1>' in html
@@ -367,3 +367,51 @@ def test_the_email_route_is_offered_only_when_a_maintainer_address_is_set(site):
         assert "mailto:case-studies@example.org?subject=Case%20study%3A%20" in r.text
     finally:
         settings.maintainer_email = ""
+
+
+def test_one_part_at_a_time_carries_the_answers_and_checks_each_part(site):
+    from web.suggest_form import part_of
+
+    client, _ = site
+    first = client.get("/suggest").text
+    assert "Part 1 of 5" in first and 'name="title"' in first and 'name="themes"' not in first
+    answers = list(_pairs(GOOD))
+    # Part 1 with a mistake: only part 1's questions are checked, and the error is shown there.
+    part1 = [(k, v) for k, v in answers if part_of(k) == 1]
+    bad = [("part", "1"), *[(k, "Short" if k == "title" else v) for k, v in part1]]
+    r = client.post("/suggest", data=_form(bad))
+    assert r.status_code == 400 and "Part 1 of 5" in r.text
+    assert [f for f, _ in _summary_links(r.text)] == ["title"]
+    carried = part1
+    for part in range(1, 6):
+        mine = [(k, v) for k, v in answers if part_of(k) == part]
+        data = [("part", str(part)), *dict.fromkeys(carried + mine)]
+        r = client.post("/suggest", data=_form(data))
+        assert r.status_code == 200, (
+            part,
+            _summary_links(r.text) if "error-summary" in r.text else "",
+        )
+        if part < 5:
+            assert f"Part {part + 1} of 5" in r.text
+            hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', r.text)
+            carried = [(k, unescape(v)) for k, v in hidden if k != "part"]
+            assert {k for k, _ in carried} >= {k for k, _ in mine}, "answers not carried on"
+    assert "Check your answers" in r.text and "Ready to send" in r.text
+    # Back goes to the part before, keeping what was typed.
+    r = client.post("/suggest", data={"part": "3", "go": "back", "title": "Kept title here"})
+    assert "Part 2 of 5" in r.text and 'value="Kept title here"' in r.text
+
+
+def _pairs(data: dict) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for k, v in data.items():
+        out.extend((k, x) for x in v) if isinstance(v, list) else out.append((k, v))
+    return out
+
+
+def _form(pairs) -> dict[str, list[str]]:
+    """(name, value) pairs as the test client's form data (a list per repeated name)."""
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return out

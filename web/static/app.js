@@ -147,8 +147,14 @@ function fieldsOf(form) {
   );
 }
 
+// Answers from other parts of the form, carried as hidden fields (not the "part" marker).
+function carriedOf(form) {
+  return [...form.elements].filter((el) => el.type === "hidden" && el.name && el.name !== "part");
+}
+
 function saveDraft(form, store) {
   const answers = [];
+  for (const el of carriedOf(form)) answers.push([el.name, el.value]);
   for (const el of fieldsOf(form)) {
     if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
     answers.push([el.name, el.value]);
@@ -172,6 +178,19 @@ function restoreDraft(form, draft) {
       }
     } else if (values) {
       el.value = values[0];
+    }
+  }
+  // Answers to questions in other parts travel on as hidden fields, as the server does it.
+  const here = new Set(fieldsOf(form).map((el) => el.name));
+  carriedOf(form).forEach((el) => el.remove());
+  for (const [name, values] of byName) {
+    if (here.has(name) || name === "part") continue;
+    for (const value of values) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.append(input);
     }
   }
 }
@@ -220,6 +239,7 @@ function enhanceDraft(form) {
       restoreDraft(form, draft);
       draftNotice(form, draft.saved, () => {
         store.removeItem(DRAFT_KEY);
+        carriedOf(form).forEach((el) => el.remove());
         for (const el of fieldsOf(form)) {
           if (el.type === "checkbox" || el.type === "radio") el.checked = false;
           else if (el.tagName === "SELECT") el.selectedIndex = 0;
