@@ -136,6 +136,41 @@ def evaluate_plans(
     }
 
 
+def highlight_filler(plans: dict[str, Any], catalogue: Any, share: float = 0.4) -> dict[str, float]:
+    """Of the words the plans' snippets highlight, how many are filler: words found in more
+    than ``share`` of all case studies ("council", "value", "work")."""
+    import re
+
+    from search.tokenize import word_stems
+
+    docs = [
+        {
+            st
+            for w in re.findall(r"[A-Za-z]+", f"{cs.title} {cs.summary} {cs.body}")
+            for st in word_stems(w)
+        }
+        for cs in catalogue.case_studies.values()
+    ]
+    marked = filler = 0
+    for plan in plans.values():
+        for c in plan.case_studies:
+            for word in re.findall(r"<mark>(.*?)</mark>", c.recommendation.snippet_html):
+                for w in re.findall(r"[A-Za-z]+", word):
+                    stems = set(word_stems(w))
+                    df = sum(1 for d in docs if stems & d)
+                    marked += 1
+                    filler += df > share * len(docs)
+    reasons = [
+        r.text for p in plans.values() for c in p.case_studies for r in c.recommendation.reasons
+    ]
+    return {
+        "highlighted_words": marked,
+        "filler_share": filler / marked if marked else 0.0,
+        "reasons": len(reasons),
+        "boilerplate_reasons": sum("Similar need" in r for r in reasons),
+    }
+
+
 def run(data_dir: Path | None) -> dict[str, Any]:
     from kb.content.planguide import load_plan_guide
     from kb.services.plan import make_plan
@@ -156,6 +191,7 @@ def run(data_dir: Path | None) -> dict[str, Any]:
         "development": evaluate_plans(plans, baseline, qrels, outcomes, match, all_ids & DEV),
         "test": evaluate_plans(plans, baseline, qrels, outcomes, match, all_ids - DEV),
         "all": evaluate_plans(plans, baseline, qrels, outcomes, match, all_ids),
+        "snippets": highlight_filler(plans, catalogue),
     }
 
 
@@ -186,6 +222,12 @@ def main() -> None:
     res = run(args.data_dir)
     for name in ("development", "test", "all"):
         _print(name, res[name])
+    sn = res["snippets"]
+    print(
+        f"\nsnippets: {sn['highlighted_words']} highlighted words, {sn['filler_share']:.1%} in more "
+        f"than 40% of case studies; {sn['boilerplate_reasons']} of {sn['reasons']} reasons are "
+        "'Similar need to your description'"
+    )
     if args.verbose:
         for r in res["all"]["per_procurement"]:
             print(
