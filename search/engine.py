@@ -245,6 +245,23 @@ class SearchEngine:
             return np.zeros(len(self._docs), dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def _coverage(self, tokens: list[str]) -> np.ndarray:
+        """Each document's share of the query's distinct terms, weighted by IDF. A term the
+        library never uses weighs as much as the rarest term, so "funeral services" is not
+        covered by every document that mentions services."""
+        n = len(self._docs)
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        cov = np.zeros(n, dtype=np.float64)
+        total = 0.0
+        for t in dict.fromkeys(tokens):
+            tid = self._vocab_ids.get(t)
+            df = 0 if tid is None else int(indptr[tid + 1] - indptr[tid])
+            w = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            total += w
+            if tid is not None:
+                cov[indices[indptr[tid] : indptr[tid + 1]]] += w
+        return cov / total if total > 0 else cov
+
     def _scores(self, text: str, mode: str) -> QueryScores:
         """Per-query scores, cached (LRU): BM25 for every document; the query vector; and, for
         an exact index, every passage's cosine similarity."""
@@ -257,6 +274,7 @@ class SearchEngine:
         s = QueryScores(text=text, tokens=tokenize(text))
         if mode in ("hybrid", "keyword"):
             s.keyword = self._keyword_scores(s.tokens)
+            s.coverage = self._coverage(s.tokens)
         if mode in ("hybrid", "semantic"):
             s.vector = self.embedder.encode_query(text)
             self.vectors.prepare(s)
@@ -299,18 +317,21 @@ class SearchEngine:
         s: QueryScores | None = None
         named: dict[str, set[str]] = {}
         sem_top = None
+        fusion = q.fusion or self.fusion
         if not text:
             cand = np.nonzero(allowed)[0]
             score = np.zeros(len(self._docs), dtype=np.float64)
+            close = allowed  # a listing without text: everything listed matches
         else:
             s = self._scores(text, q.mode)
             named = self._matcher.named(s.tokens)
-            ranking = rank(
-                s, allowed, q.mode, q.fusion or self.fusion, named, self.vectors, self.facets
-            )
+            ranking = rank(s, allowed, q.mode, fusion, named, self.vectors, self.facets)
             cand, score, sem_top = ranking.candidates, ranking.score, ranking.semantic_top
+            close = ranking.close
         if not text or q.sort == "date":
             order = cand[np.argsort(self._date_rank[cand], kind="stable")]
+        elif fusion.close_first:
+            order = cand[np.lexsort((cand, -score[cand], ~close[cand]))]
         else:
             order = cand[np.lexsort((cand, -score[cand]))]
         result_mask = np.zeros(len(self._docs), dtype=bool)
@@ -337,9 +358,18 @@ class SearchEngine:
                 SearchHit(self._docs[i].id, round(float(score[i]), 6), "", "", {}, {})
                 for i in page_idx
             ]
+        for h, i in zip(hits, page_idx, strict=True):
+            h.close = bool(close[i])
         took = (time.perf_counter() - t0) * 1000
         results = SearchResults(
-            hits, len(cand), self.facets.counts(result_mask), page, per_page, q, took
+            hits,
+            len(cand),
+            self.facets.counts(result_mask),
+            page,
+            per_page,
+            q,
+            took,
+            close_total=int(np.count_nonzero(close[cand])),
         )
         self._remember(key, results)
         return results

@@ -33,6 +33,16 @@ class FusionConfig:
     #: taxonomy boost: documents tagged with a theme/outcome the query names get this much
     #: added to their fused score (0 disables; see docs/benchmarks.md)
     tag_boost: float = 0.0
+    #: the relevance cut ("closely matching"): hybrid needs ``cosine + close_keyword_weight x
+    #: coverage >= close_min`` (coverage: the IDF share of the query's terms a document holds);
+    #: keyword mode needs coverage >= ``close_coverage``, semantic cosine >= ``close_semantic``.
+    #: Calibrated on the development split of content/eval (docs/benchmarks.md).
+    close_min: float = 0.75
+    close_keyword_weight: float = 0.7
+    close_coverage: float = 0.6
+    close_semantic: float = 0.45
+    #: whether closely matching documents rank before the others (each group by score)
+    close_first: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

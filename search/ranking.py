@@ -15,12 +15,37 @@ from .vectors import VectorIndex
 
 @dataclass
 class Ranking:
-    """Matching documents (``candidates``), scores indexed by document, and the semantic top
-    list (for "why" explanations)."""
+    """Matching documents (``candidates``), scores indexed by document, the semantic top
+    list (for "why" explanations) and which documents match closely (indexed by document)."""
 
     candidates: np.ndarray
     score: np.ndarray
     semantic_top: np.ndarray
+    close: np.ndarray
+
+
+def close_matches(
+    s: QueryScores, cand: np.ndarray, mode: str, fusion: FusionConfig, vectors: VectorIndex
+) -> np.ndarray:
+    """Which candidates match the query closely (a bool per document).
+
+    Every document holding one query term counts as a keyword match, so ``total`` alone cannot
+    say how many documents are about the query. The cut asks for most of the query's term weight
+    or a high semantic similarity, or in hybrid a sum of the two (``FusionConfig.close_*``).
+    """
+    close = np.zeros(vectors.n_docs, dtype=bool)
+    if len(cand) == 0:
+        return close
+    cov = s.coverage[cand] if s.coverage is not None else np.zeros(len(cand))
+    if mode == "keyword":
+        close[cand] = cov >= fusion.close_coverage - 1e-9
+        return close
+    sem = vectors.doc_similarity(s, cand).astype(np.float64)
+    if mode == "semantic":
+        close[cand] = sem >= fusion.close_semantic
+    else:
+        close[cand] = sem + fusion.close_keyword_weight * cov >= fusion.close_min
+    return close
 
 
 def _keyword_matches(s: QueryScores, allowed: np.ndarray) -> np.ndarray:
@@ -79,13 +104,13 @@ def rank(
     if mode == "keyword":
         assert s.keyword is not None
         score[kw_all] = s.keyword[kw_all]
-        return Ranking(kw_all, score, sem_top)
+        return Ranking(kw_all, score, sem_top, close_matches(s, kw_all, mode, fusion, vectors))
     if mode == "semantic":
         score[sem_top] = sem_scores
-        return Ranking(sem_top, score, sem_top)
+        return Ranking(sem_top, score, sem_top, close_matches(s, sem_top, mode, fusion, vectors))
     cand = np.union1d(kw_top, sem_top)
     if len(cand) == 0:
-        return Ranking(cand, score, sem_top)
+        return Ranking(cand, score, sem_top, np.zeros(len(allowed), dtype=bool))
     _fuse(s, score, cand, kw_top, sem_top, fusion, vectors)
     if fusion.tag_boost and named:
         top = float(score[cand].max())
@@ -96,4 +121,4 @@ def rank(
         floor = float(score[cand].min())
         score[rest] = floor - 1e-6 * np.arange(1, len(rest) + 1)
         cand = np.concatenate([cand, rest])
-    return Ranking(cand, score, sem_top)
+    return Ranking(cand, score, sem_top, close_matches(s, cand, mode, fusion, vectors))

@@ -51,6 +51,8 @@ class SearchHit:
     matched: dict[str, list[str]]
     why: dict[str, Any]
     title: str = ""
+    #: whether the document matches the query closely (see ``search.ranking.close_matches``)
+    close: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class SearchHit:
             "snippet_heading": self.snippet_heading,
             "matched": self.matched,
             "why": self.why,
+            "close": self.close,
         }
 
 
@@ -73,6 +76,8 @@ class SearchResults:
     per_page: int
     query: SearchQuery
     took_ms: float
+    #: how many of the ``total`` matching documents match closely (all of them for a listing)
+    close_total: int = 0
 
     def to_json(self) -> dict[str, Any]:
         q = self.query
@@ -86,6 +91,7 @@ class SearchResults:
                 "sort": q.sort,
             },
             "total": self.total,
+            "close_total": self.close_total,
             "page": self.page,
             "per_page": self.per_page,
             "took_ms": round(self.took_ms, 2),

@@ -21,3 +21,6 @@ class QueryScores:
     passage_sim: np.ndarray | None = None
     #: best-passage similarity of every document, when computed exactly
     doc_sim: np.ndarray | None = None
+    #: share of the query's term weight (IDF) each document contains (keyword and hybrid modes);
+    #: terms the library never uses count in the whole, so they lower every document's share
+    coverage: np.ndarray | None = None
