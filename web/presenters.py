@@ -30,6 +30,7 @@ def hit_json(engine: Any, hit: Any) -> dict[str, Any]:
         "snippet_heading": hit.snippet_heading,
         "matched": hit.matched,
         "why": hit.why,
+        "close": hit.close,
     }
 
 

@@ -39,11 +39,18 @@ class SearchResult(BaseModel):
     snippet_heading: str = ""
     matched: dict[str, list[str]] = {}
     why: dict[str, Any] = {}
+    close: bool = Field(
+        True, description="Whether it matches the query closely (ranked before the rest)."
+    )
 
 
 class SearchResponse(BaseModel):
     query: dict[str, Any]
     total: int
+    close_total: int = Field(
+        0,
+        description="How many of the total match the query closely (all of them without a query).",
+    )
     page: int
     per_page: int
     took_ms: float

@@ -58,6 +58,7 @@ def as_json(view: SearchView) -> dict[str, Any]:
     return {
         "query": data["query"],
         "total": r.total,
+        "close_total": r.close_total,
         "page": r.page,
         "per_page": r.per_page,
         "took_ms": data["took_ms"],
