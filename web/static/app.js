@@ -96,6 +96,9 @@ function enhanceSearch(form) {
       count.focus();
     } else if (activeId && document.getElementById(activeId)) {
       document.getElementById(activeId).focus({ preventScroll: true });
+    } else if (active && active !== document.body && !document.contains(active)) {
+      // The focused option is no longer offered: keep the keyboard in the filter panel.
+      document.getElementById("filters").focus({ preventScroll: true });
     }
     if (announce && count) {
       const problem = errors ? "There is a problem with your search. " : "";
