@@ -6,8 +6,12 @@ as `kb validate` and CI), and shows errors next to the fields and in an error su
 file passes, the page shows a preview, a button to download the file and a link that opens a
 new-file pull request on the repository with the content filled in.
 
-Nothing is stored on the server: the download form carries the answers back as hidden fields.
-No JavaScript is needed.
+The questions are asked one part per page (``?all=1`` gives them on one page); each part is
+checked on "Continue" and the whole file at the end. A filled-in template can be pasted or
+uploaded instead (``/suggest/import``): its front matter is read into the same answers.
+
+Nothing is stored on the server: the other parts' answers, and the download form's, travel as
+hidden fields. No JavaScript is needed; with it, app.js keeps a draft in the browser.
 """
 
 from __future__ import annotations
