@@ -113,6 +113,7 @@ def test_evidence_and_reasons_are_specific(served):
     assert "About the same kind of contract: Refuse collection" in reasons
     assert any(r.startswith("Its contract required") for r in reasons)
     assert "Same type of buyer: Local authority" in reasons
+    assert len(reasons) == len(set(reasons)), reasons  # each reason once
     assert not any("Similar need to your description" in r for r in reasons)
     assert plan.weighting.similar and plan.weighting.similar[0][1]["social_value_percent"] == 10
 

@@ -11,7 +11,7 @@ library matches this kind of contract. The guidance comes from content/plan/ (kb
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kb.content.planguide import Band, Category, OutcomeGuide, PlanGuide, Rule
@@ -523,8 +523,8 @@ def _rank_case_studies(
                     [req.buyer_type],
                 )
             )
-        rec.reasons = reasons
-        out.append(PlanCaseStudy(rec, about, score))
+        # a copy: the plan ranks the same recommendations twice (provisional, then final)
+        out.append(PlanCaseStudy(replace(rec, reasons=reasons), about, score))
     out.sort(key=lambda c: (-c.score, c.case_study.slug))
     return out
 

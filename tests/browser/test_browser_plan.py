@@ -127,6 +127,11 @@ def test_the_plan_journey_by_keyboard(page, app_url, shot, viewport):
     expect(reading).to_contain_text("North East")
     expect(reading).to_contain_text("Refuse collection")
     assert page.locator(".app-plan-outcome").count() >= 1
+    cases = page.locator("li.app-plan-case")
+    assert cases.count() >= 1
+    for i in range(cases.count()):  # each case study's reasons, each said once
+        reasons = cases.nth(i).locator("li").all_inner_texts()
+        assert len(reasons) == len(set(reasons)), reasons
     no_sideways_scroll(page, "the plan")
     shot(page, f"plan-01-{name}")
 
