@@ -114,7 +114,7 @@ class SearchEngine:
             self._vocab_ids,
             (self._bm25.scores["indptr"], self._bm25.scores["indices"]),
         )
-        self._score_cache: OrderedDict[tuple[str, str], QueryScores] = OrderedDict()
+        self._score_cache: OrderedDict[tuple[Any, ...], QueryScores] = OrderedDict()
         # whole result pages of recent searches (hits are treated as read-only by callers)
         self._result_cache: OrderedDict[tuple[Any, ...], SearchResults] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -245,12 +245,27 @@ class SearchEngine:
             return np.zeros(len(self._docs), dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
 
-    def _coverage(self, tokens: list[str]) -> np.ndarray:
+    def _holding(self, tokens: tuple[str, ...]) -> np.ndarray:
+        """Which documents hold every one of ``tokens`` (a bool per document)."""
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        has = np.ones(len(self._docs), dtype=bool)
+        for t in tokens:
+            tid = self._vocab_ids.get(t)
+            one = np.zeros(len(self._docs), dtype=bool)
+            if tid is not None:
+                one[indices[indptr[tid] : indptr[tid + 1]]] = True
+            has &= one
+        return has
+
+    def _coverage(
+        self, tokens: list[str], alternatives: list[tuple[tuple[str, ...], tuple[str, ...]]]
+    ) -> np.ndarray:
         """Each document's share of the query's distinct terms, weighted by IDF. A term the
         library never uses weighs as much as the rarest term, so "funeral services" is not
-        covered by every document that mentions services."""
+        covered by every document that mentions services. A phrase of the query counts as held
+        by a document holding one of its ``alternatives`` (an acronym's spelled-out form)."""
         n = len(self._docs)
-        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        indptr = self._bm25.scores["indptr"]
         cov = np.zeros(n, dtype=np.float64)
         total = 0.0
         for t in dict.fromkeys(tokens):
@@ -258,25 +273,38 @@ class SearchEngine:
             df = 0 if tid is None else int(indptr[tid + 1] - indptr[tid])
             w = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
             total += w
-            if tid is not None:
-                cov[indices[indptr[tid] : indptr[tid + 1]]] += w
+            has = self._holding((t,))
+            for src, alt in alternatives:
+                if t in src:
+                    has |= self._holding(alt)
+            cov[has] += w
         return cov / total if total > 0 else cov
 
-    def _scores(self, text: str, mode: str) -> QueryScores:
+    def _scores(self, text: str, mode: str, fusion: FusionConfig) -> QueryScores:
         """Per-query scores, cached (LRU): BM25 for every document; the query vector; and, for
-        an exact index, every passage's cosine similarity."""
-        key = (text, mode)
+        an exact index, every passage's cosine similarity. With query expansion
+        (``fusion.expand``) the added phrases' BM25 counts ``expand_weight`` times."""
+        expand = (fusion.expand, fusion.expand_weight, fusion.expand_semantic)
+        key = (text, mode, *expand)
         with self._cache_lock:
             hit = self._score_cache.get(key)
             if hit is not None:
                 self._score_cache.move_to_end(key)
                 return hit
         s = QueryScores(text=text, tokens=tokenize(text))
+        extra = self._matcher.expansions(s.tokens, fusion.expand)
         if mode in ("hybrid", "keyword"):
             s.keyword = self._keyword_scores(s.tokens)
-            s.coverage = self._coverage(s.tokens)
+            added = [t for p in extra for t in p if t not in s.tokens]
+            if added and fusion.expand_weight:
+                s.keyword = s.keyword + np.float32(fusion.expand_weight) * self._keyword_scores(
+                    list(dict.fromkeys(added))
+                )
+            alts = [(a, b) for b in extra for a in self._matcher.acronym_sources(b, s.tokens)]
+            s.coverage = self._coverage(s.tokens, alts)
         if mode in ("hybrid", "semantic"):
-            s.vector = self.embedder.encode_query(text)
+            phrases = self._matcher.phrases_text(extra) if fusion.expand_semantic else ""
+            s.vector = self.embedder.encode_query(f"{text} ({phrases})" if phrases else text)
             self.vectors.prepare(s)
         with self._cache_lock:
             self._score_cache[key] = s
@@ -323,7 +351,7 @@ class SearchEngine:
             score = np.zeros(len(self._docs), dtype=np.float64)
             close = allowed  # a listing without text: everything listed matches
         else:
-            s = self._scores(text, q.mode)
+            s = self._scores(text, q.mode, fusion)
             named = self._matcher.named(s.tokens)
             ranking = rank(s, allowed, q.mode, fusion, named, self.vectors, self.facets)
             cand, score, sem_top = ranking.candidates, ranking.score, ranking.semantic_top

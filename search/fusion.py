@@ -43,6 +43,13 @@ class FusionConfig:
     close_semantic: float = 0.45
     #: whether closely matching documents rank before the others (each group by score)
     close_first: bool = True
+    #: query expansion from the vocabulary: "none", "acronyms" (SME <-> small and medium
+    #: enterprises) or "synonyms" (also the labels and synonyms of the themes/outcomes named);
+    #: the added terms' BM25 is weighted by ``expand_weight``, and with ``expand_semantic`` the
+    #: phrases are appended to the text that is embedded
+    expand: str = "acronyms"
+    expand_weight: float = 0.5
+    expand_semantic: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

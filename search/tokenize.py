@@ -73,12 +73,28 @@ def _stemmer():
     return st
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Stem one lower-cased word (cached; thread-safe because each thread has its own stemmer)."""
+    """Stem one lower-cased word (cached; thread-safe because each thread has its own stemmer).
+
+    Snowball keeps the plural "s" when no vowel comes before the letter ahead of it, so an
+    acronym's plural kept its "s" ("smes", "vcses", "kpis" against "sme", "vcse", "kpi"); such
+    words lose it here (shared by documents and queries, so "gas" -> "ga" merely renames a term).
+    """
     st = _stemmer()
     if not st or word.isdigit():
         return word
+    if (
+        len(word) >= 3
+        and word[-1] == "s"
+        and word[-2] != "s"
+        and word[:-1].isalpha()
+        and not _VOWELS.intersection(word[:-2])
+    ):
+        word = word[:-1]
     return st.stemWord(word)
 
 

@@ -38,3 +38,35 @@ def test_a_query_with_nothing_relevant_says_so(engine):
 def test_listing_without_text_is_all_close(engine):
     res = engine.search(SearchQuery("", per_page=3))
     assert res.close_total == res.total == len(engine)
+
+
+def test_acronym_plurals_stem_like_their_singulars():
+    from search.tokenize import tokenize
+
+    assert tokenize("SMEs") == tokenize("SME") == ["sme"]
+    assert tokenize("VCSEs") == tokenize("VCSE") and tokenize("KPIs") == tokenize("KPI")
+    assert tokenize("councils") == ["council"] and tokenize("class") == ["class"]
+
+
+def test_acronyms_expand_to_their_spelled_out_form(vocabulary):
+    from search.taxonomy import VocabularyMatcher, spells
+    from search.tokenize import tokenize
+
+    assert spells("sme", ("small", "medium", "enterprises"))
+    assert spells("latco", ("local", "authority", "trading", "company"))
+    assert not spells("sme", ("small", "business"))
+    m = VocabularyMatcher(vocabulary)
+    assert m.expansions(tokenize("SME lotting"), "acronyms") == [
+        tuple(tokenize("small medium enterprises"))
+    ]
+    assert m.expansions(tokenize("small and medium enterprises"), "acronyms") == [("sme",)]
+    assert m.expansions(tokenize("SME"), "none") == []
+
+
+def test_sme_finds_what_smes_finds(engine):
+    """The fixture about small firms says "SMEs" and "small and medium"; "SME" finds it too."""
+    for mode in ("keyword", "hybrid"):
+        one = engine.search(SearchQuery("SME", mode=mode, per_page=20))
+        many = engine.search(SearchQuery("SMEs", mode=mode, per_page=20))
+        assert [h.id for h in one.hits] == [h.id for h in many.hits], mode
+        assert one.hits[0].id == "fx-sme-lotting" and one.hits[0].close
