@@ -285,13 +285,14 @@ class SearchEngine:
         an exact index, every passage's cosine similarity. With query expansion
         (``fusion.expand``) the added phrases' BM25 counts ``expand_weight`` times."""
         expand = (fusion.expand, fusion.expand_weight, fusion.expand_semantic)
-        key = (text, mode, *expand)
+        key = (text, mode, *expand, fusion.passage_mean, fusion.passage_first)
         with self._cache_lock:
             hit = self._score_cache.get(key)
             if hit is not None:
                 self._score_cache.move_to_end(key)
                 return hit
         s = QueryScores(text=text, tokens=tokenize(text))
+        s.mean_weight, s.first_weight = fusion.passage_mean, fusion.passage_first
         extra = self._matcher.expansions(s.tokens, fusion.expand)
         if mode in ("hybrid", "keyword"):
             s.keyword = self._keyword_scores(s.tokens)

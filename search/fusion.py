@@ -50,6 +50,10 @@ class FusionConfig:
     expand: str = "acronyms"
     expand_weight: float = 0.5
     expand_semantic: bool = True
+    #: a document's semantic score: ``(1 - mean - first) x best passage + mean x mean of its
+    #: passages + first x its first passage (title and summary)``
+    passage_mean: float = 0.0
+    passage_first: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,3 +24,7 @@ class QueryScores:
     #: share of the query's term weight (IDF) each document contains (keyword and hybrid modes);
     #: terms the library never uses count in the whole, so they lower every document's share
     coverage: np.ndarray | None = None
+    #: a document's similarity mixes in the mean of its passages' and its first passage's
+    #: (title and summary) with these weights; the rest is its best passage's
+    mean_weight: float = 0.0
+    first_weight: float = 0.0

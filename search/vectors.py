@@ -37,12 +37,24 @@ class VectorIndex:
         self.p_start = np.searchsorted(p_doc, np.arange(self.n_docs))
         self.p_end = np.append(self.p_start[1:], self.ntotal)
 
+    @staticmethod
+    def _doc_scores(s: QueryScores, ps: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Per document (passages ``ps`` in runs beginning at ``starts``): the best passage's
+        similarity, mixed with the mean and the first passage's when the query asks."""
+        best = np.maximum.reduceat(ps, starts)
+        if not (s.mean_weight or s.first_weight):
+            return best
+        counts = np.diff(np.append(starts, len(ps)))
+        mean = np.add.reduceat(ps, starts) / counts
+        m, f = np.float32(s.mean_weight), np.float32(s.first_weight)
+        return ((1 - m - f) * best + m * mean + f * ps[starts]).astype(np.float32)
+
     def score_all(self, s: QueryScores) -> None:
         """Fill in every passage's and document's similarity to the query vector."""
         assert s.vector is not None
         ps = self.vectors @ s.vector
         s.passage_sim = ps
-        s.doc_sim = np.maximum.reduceat(ps, self.p_start) if len(ps) else ps
+        s.doc_sim = self._doc_scores(s, ps, self.p_start) if len(ps) else ps
 
     def prepare(self, s: QueryScores) -> None:
         """Work done once per query text (and cached with it)."""
@@ -65,7 +77,7 @@ class VectorIndex:
         lens = ends - starts
         offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
         rows = np.repeat(starts - offsets, lens) + np.arange(lens.sum())
-        return np.maximum.reduceat(self.vectors[rows] @ s.vector, offsets)
+        return self._doc_scores(s, self.vectors[rows] @ s.vector, offsets)
 
     def top_documents(
         self, s: QueryScores, allowed: np.ndarray, depth: int
