@@ -8,6 +8,7 @@ plans here are shorter than the shipped map's; bench/ is the place to measure th
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -340,3 +341,41 @@ def test_the_word_download_opens(page, app_url, tmp_path):
     text = "\n".join(p.text for p in document.paragraphs)
     assert TYPICAL["title"] in text
     assert question in text
+
+
+def test_importing_an_ocds_notice(page, app_url, axe):
+    release = {
+        "tender": {
+            "title": "Refuse collection",
+            "items": [{"classification": {"scheme": "CPV", "id": "90511000"}}],
+            "value": {"amount": 2500000, "currency": "GBP"},
+            "contractPeriod": {"durationInDays": 1826},
+        }
+    }
+    page.goto(app_url + "/plan")
+    page.get_by_text("Import a notice from Find a Tender or Contracts Finder (OCDS)").click()
+    page.get_by_label("Or upload the JSON file").set_input_files(
+        {
+            "name": "notice.json",
+            "mimeType": "application/json",
+            "buffer": json.dumps(release).encode(),
+        }
+    )
+    page.get_by_role("button", name="Read the notice").click()
+    # The import redirects to the shareable GET, with the notice's fields in the form.
+    page.wait_for_url(re.compile(r"/plan\?.*value=2500000"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Refuse collection")
+    expect(page.locator("#cpv")).to_have_value(re.compile(r"^90511000"))
+    expect(page.locator("#months")).to_have_value("60")
+
+    # A paste that is not JSON: the error summary, focused, pointing at the paste box.
+    page.get_by_text("Import a notice from Find a Tender or Contracts Finder (OCDS)").click()
+    page.get_by_label("Paste the OCDS release, record or package (JSON)").fill("{not json")
+    page.get_by_role("button", name="Read the notice").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Could not read the OCDS")
+    expect(page.locator("#ocds")).to_have_value("{not json")
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#ocds")).to_be_focused()
+    axe(page, "the OCDS import with an error")
