@@ -8,6 +8,10 @@ Relevance cut-off (what counts in ``SearchResults.total`` for a text query):
   retriever must also reach a cosine similarity of ``fusion.semantic_min`` (0.3 by default):
   without it every query would "match" the whole of a small library.
 
+Within those, each hit says whether it matches *closely* (``SearchHit.close``, counted in
+``SearchResults.close_total``; see ``ranking.close_matches``) and close hits rank first: ``total``
+says what mentions the query, ``close_total`` what is about it.
+
 Filters are applied *before* these cuts, so the semantic top-N is taken among the documents that
 pass the filters: a filtered page is never empty while matching documents exist.
 An empty query text lists every document that passes the filters, newest first.
