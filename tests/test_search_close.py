@@ -19,7 +19,11 @@ def test_page_shows_close_matches_before_partial_ones(client):
     html = client.get("/search", params={"q": "Real Living Wage in waste collection"}).text
     data = client.get("/api/v1/search", params={"q": "Real Living Wage in waste collection"}).json()
     n, more = data["close_total"], data["total"] - data["close_total"]
-    assert f"<strong>{n}</strong> case stud" in html and f"and {more} more partly match" in html
+    total = data["total"]
+    assert (
+        f"<strong>{total}</strong> case studies for “Real Living Wage in waste collection”" in html
+    )
+    assert f": {n} closely match" in html and f"and {more} partly match" in html
     divider = html.index(f"{more} more that partly match")
     assert html.index("Real Living Wage in waste collection</a>") < divider
 
@@ -28,4 +32,4 @@ def test_page_says_no_close_matches(client):
     html = client.get("/search", params={"q": "funeral services"}).text
     data = client.get("/api/v1/search", params={"q": "funeral services"}).json()
     assert data["close_total"] == 0 and data["total"] > 0
-    assert "<strong>No close matches</strong> for “funeral services”" in html
+    assert "for “funeral services”: no close matches, only partial ones" in html
