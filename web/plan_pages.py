@@ -71,32 +71,42 @@ def plan_page(
     return render(request, "plan.html", context, status=400 if errors else 200)
 
 
+DOWNLOADS = {
+    "md": ("text/markdown; charset=utf-8", plan_markdown),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        plan_docx,
+    ),
+}
+
+
+def _download(
+    ext: str, request: Request, snap: SnapshotDep, catalogue: CatalogueDep, guide: PlanGuideDep
+) -> Response:
+    """The plan for the same query string as a file; 400 with the first field error."""
+    plan, _, errors = _plan_for(request, snap, catalogue, guide)
+    if plan is None:
+        raise BadParams(errors[0][1] if errors else "describe the procurement: give a title")
+    media_type, write = DOWNLOADS[ext]
+    return Response(
+        write(plan, catalogue, site_base(request)),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{_filename(plan, ext)}"'},
+    )
+
+
 @router.get("/plan.md")
 def plan_md(
     request: Request, snap: SnapshotDep, catalogue: CatalogueDep, guide: PlanGuideDep
 ) -> Response:
-    plan, _, errors = _plan_for(request, snap, catalogue, guide)
-    if plan is None:
-        raise BadParams(errors[0][1] if errors else "describe the procurement: give a title")
-    return Response(
-        plan_markdown(plan, catalogue, site_base(request)),
-        media_type="text/markdown; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(plan, "md")}"'},
-    )
+    return _download("md", request, snap, catalogue, guide)
 
 
 @router.get("/plan.docx")
 def plan_word(
     request: Request, snap: SnapshotDep, catalogue: CatalogueDep, guide: PlanGuideDep
 ) -> Response:
-    plan, _, errors = _plan_for(request, snap, catalogue, guide)
-    if plan is None:
-        raise BadParams(errors[0][1] if errors else "describe the procurement: give a title")
-    return Response(
-        plan_docx(plan, catalogue, site_base(request)),
-        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(plan, "docx")}"'},
-    )
+    return _download("docx", request, snap, catalogue, guide)
 
 
 async def _ocds_text(form: Any) -> str:
