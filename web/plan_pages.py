@@ -66,7 +66,6 @@ def plan_page(
         context.update(
             reading=reading_rows(plan, catalogue),
             query=plan_query_path(plan.procurement.request).split("?", 1)[1],
-            markdown=plan_markdown(plan, catalogue, site_base(request)),
         )
     return render(request, "plan.html", context, status=400 if errors else 200)
 

@@ -128,6 +128,7 @@ class ReadProcurement:
     needs: dict[str, str]  # outcome slug -> the tender's phrase that names it
     buyer_needs: dict[str, str]  # buyer-only outcomes the tender names
     broad: bool = False  # the category is the division of a more specific code
+    proportionality: str = ""  # why this many outcomes and this strength of ask
 
     def to_json(self, catalogue: Catalogue) -> dict[str, Any]:
         req, tax = self.request, catalogue.taxonomy
@@ -309,8 +310,22 @@ def _term_hits(text: str, terms: tuple[str, ...]) -> list[str]:
     return [t for t in terms if _phrase_re(t).search(folded)]
 
 
-def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category | None, str]:
-    """The kind of contract: from the main CPV code, refined or found by the notice's words."""
+def _division_for_narrower_code(
+    guide: PlanGuide, category: Category, req: ProcurementRequest
+) -> bool:
+    """Whether a code-matched category is only the division of a more specific code (79530000
+    read as all of division 79), where the map says the division differs inside (it has narrower
+    entries: consultancy, agency staff, legal ...)."""
+    if len(category.code) != 2:
+        return False
+    digits = re.sub(r"\D", "", req.cpv[0].split("-")[0])
+    narrower = any(c.startswith(category.code) and len(c) > 2 for c in guide.categories)
+    return narrower and len(digits.rstrip("0")) > 2
+
+
+def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category | None, str, bool]:
+    """The kind of contract, how it was found, and whether it is only the division of a more
+    specific code: from the main CPV code, refined or found by the notice's words."""
     text = req.text
     by_code = None
     if req.cpv:
@@ -334,14 +349,14 @@ def detect_category(guide: PlanGuide, req: ProcurementRequest) -> tuple[Category
     if best is not None:
         words = ", ".join(f"“{h}”" for h in best[4][:3])
         how = f"from the words {words}" + (f" and CPV {req.cpv[0]}" if by_code else "")
-        return best[3], how
+        return best[3], how, False
     if by_code is not None:
-        return by_code, f"from CPV {req.cpv[0]}"
+        return by_code, f"from CPV {req.cpv[0]}", _division_for_narrower_code(guide, by_code, req)
     for code in req.cpv[1:]:
         extra = guide.category_for_code(code)
         if extra is not None:
-            return extra, f"from the additional CPV code {code}"
-    return None, ""
+            return extra, f"from the additional CPV code {code}", False
+    return None, "", False
 
 
 def detect_needs(catalogue: Catalogue, text: str) -> dict[str, str]:
@@ -388,18 +403,11 @@ def _ask_strength(band: Band | None, req: ProcurementRequest, guide: PlanGuide) 
 def read_procurement(
     guide: PlanGuide, catalogue: Catalogue, req: ProcurementRequest
 ) -> ReadProcurement:
-    category, how = detect_category(guide, req)
-    broad = False
-    if category is not None and how.startswith("from CPV") and len(category.code) == 2:
-        # 79530000 read as all of division 79, when the map says the division differs inside
-        # (it has narrower entries: consultancy, agency staff, legal ...)
-        digits = re.sub(r"\D", "", req.cpv[0].split("-")[0])
-        narrower = any(c.startswith(category.code) and len(c) > 2 for c in guide.categories)
-        broad = narrower and len(digits.rstrip("0")) > 2
-        if broad:
-            how = f"from the division of CPV {req.cpv[0]}: no guidance for the narrower kind"
+    category, how, broad = detect_category(guide, req)
+    if broad:
+        how = f"from the division of CPV {req.cpv[0]}: no guidance for the narrower kind"
     band = guide.band_for(req.value_gbp)
-    ask, _ = _ask_strength(band, req, guide)
+    ask, proportionality = _ask_strength(band, req, guide)
     needs = detect_needs(catalogue, req.text)
     buyer = {s: p for s, p in needs.items() if _is_buyer_only(guide, s)}
     return ReadProcurement(
@@ -412,6 +420,7 @@ def read_procurement(
         needs={s: p for s, p in needs.items() if s not in buyer},
         buyer_needs=buyer,
         broad=broad,
+        proportionality=proportionality,
     )
 
 
@@ -448,8 +457,16 @@ class KindMatch:
     broad: bool = False
     similarity: dict[str, float | None] = field(default_factory=dict)  # to the notice
     to_category: dict[str, float] = field(default_factory=dict)  # to the category's words
+    _seen: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def __call__(self, cs: CaseStudyView) -> bool:
+        """Asked for every case study by the ranking, the evidence, the weighting and the match
+        level; answered once per case study."""
+        if cs.slug not in self._seen:
+            self._seen[cs.slug] = self._about(cs)
+        return self._seen[cs.slug]
+
+    def _about(self, cs: CaseStudyView) -> bool:
         cat = self.category
         if cat is None or cs.scope == "cross-cutting":
             return False
@@ -760,11 +777,10 @@ def make_plan(
     outcome_slugs = {slug for _, slug, _ in chosen}
     ranked = _rank_case_studies(recs.items, kind, outcome_slugs, req, catalogue)
     ranked_slugs = [c.case_study.slug for c in ranked]
-    ask_strength, proportionality = _ask_strength(read.band, req, guide)
     outcomes = []
     for score, slug, why in chosen:
         g = guide.outcomes.get(slug)
-        ask = (g.plan if ask_strength == "plan" else g.commitment) if g else ""
+        ask = (g.plan if read.ask == "plan" else g.commitment) if g else ""
         outcomes.append(
             PlanOutcome(
                 slug,
@@ -802,7 +818,7 @@ def make_plan(
         outcomes=outcomes,
         buyer_notes=buyer_notes,
         rules=rules,
-        proportionality=proportionality,
+        proportionality=read.proportionality,
         weighting=_weighting(rules, ranked, catalogue, kind),
         case_studies=shown,
         mode=recs.mode,
